@@ -84,22 +84,14 @@ func (s *epoll) Select(evs []Event, timeout time.Duration) (int, error) {
 		s.raw = make([]unix.EpollEvent, len(evs))
 	}
 	raw := s.raw[:len(evs)]
-	ms := millis(timeout)
-	var deadline time.Time
-	if ms > 0 {
-		deadline = time.Now().Add(timeout)
-	}
+	w := newWait(timeout)
 	for {
-		n, err := unix.EpollWait(s.epfd, raw, ms)
+		n, err := unix.EpollWait(s.epfd, raw, w.ms)
 		if err == unix.EINTR {
-			// Interrupted by a signal: a blocking or polling wait restarts;
-			// a timed wait restarts with what is left of its timeout.
-			if ms > 0 {
-				left := time.Until(deadline)
-				if left <= 0 {
-					return 0, nil
-				}
-				ms = millis(left)
+			// Interrupted by a signal (signal(7)): wait again for what is
+			// left of the timeout.
+			if !w.again() {
+				return 0, nil
 			}
 			continue
 		}
@@ -108,14 +100,14 @@ func (s *epoll) Select(evs []Event, timeout time.Duration) (int, error) {
 		}
 		for k := 0; k < n; k++ {
 			e := raw[k].Events
-			evs[k] = Event{
-				Token:       Token(uint32(raw[k].Fd)) | Token(uint32(raw[k].Pad))<<32,
-				Readable:    e&(unix.EPOLLIN|unix.EPOLLPRI) != 0,
-				Writable:    e&unix.EPOLLOUT != 0,
-				ReadClosed:  e&(unix.EPOLLRDHUP|unix.EPOLLHUP) != 0,
-				WriteClosed: e&unix.EPOLLHUP != 0 || (e&unix.EPOLLERR != 0 && e&unix.EPOLLOUT != 0),
-				Error:       e&unix.EPOLLERR != 0,
-			}
+			t := Token(uint32(raw[k].Fd)) | Token(uint32(raw[k].Pad))<<32
+			evs[k] = readiness{
+				in:    e&(unix.EPOLLIN|unix.EPOLLPRI) != 0,
+				out:   e&unix.EPOLLOUT != 0,
+				rdhup: e&unix.EPOLLRDHUP != 0,
+				hup:   e&unix.EPOLLHUP != 0,
+				err:   e&unix.EPOLLERR != 0,
+			}.event(t)
 		}
 		return n, nil
 	}
@@ -130,3 +122,6 @@ func (s *epoll) Close() error {
 	}
 	return nil
 }
+
+// nativeBackend is the mechanism this OS has besides poll(2).
+func nativeBackend() (backend, bool) { return backend{"epoll", NewEpoll}, true }

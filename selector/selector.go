@@ -22,9 +22,12 @@ const (
 
 // Event is one readiness notification returned by Select.
 //
-// Readable and Writable are guaranteed; ReadClosed, WriteClosed and Error are
-// hints only (see mio's Poll "Portability"): a caller must still read or write
-// to learn the real state, and must tolerate spurious events.
+// Readable and Writable say which waiters to wake: they are set when the fd
+// is ready for that direction, and also on hang-up and error (as runtime's
+// netpoll does), so that a waiter retries its syscall and sees EOF or the
+// error. ReadClosed, WriteClosed and Error are hints only (see mio's Poll
+// "Portability"): a caller must still read or write to learn the real state,
+// and must tolerate spurious and repeated events.
 type Event struct {
 	Token       Token
 	Readable    bool
@@ -51,7 +54,8 @@ type Selector interface {
 	// Select fills evs with ready events and returns how many it filled.
 	// A negative timeout blocks until an event arrives, zero polls, and a
 	// positive timeout below a millisecond rounds up to one. EINTR is
-	// retried (a blocking wait restarts; a timed wait returns 0 events).
+	// retried with what is left of the timeout; when none is left, Select
+	// returns 0 events. With an empty evs it returns 0 at once.
 	Select(evs []Event, timeout time.Duration) (int, error)
 	// Close releases the selector. Registered fds are not closed.
 	Close() error
