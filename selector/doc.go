@@ -16,7 +16,9 @@
 //   - A caller reads or writes until EAGAIN before it waits again, and on a
 //     Rearmer it calls Rearm after EAGAIN and before it waits.
 //   - Readable and Writable tell which waiters to wake, and are also set on
-//     hang-up and error; ReadClosed, WriteClosed and Error are hints.
+//     hang-up and error; ReadClosed, WriteClosed and Error are hints. One fd
+//     may come in two Events of one Select (kqueue reports each filter
+//     apart), and an Event may mark a direction that was not asked for.
 //   - Register, Reregister, Deregister (and Rearm) may be called from any
 //     goroutine, also while another goroutine is blocked in Select; such a
 //     change takes effect for that Select. Once Deregister has returned, no
