@@ -1,0 +1,58 @@
+// Package loop is evnet's event loop: it owns a selector and a waker, the
+// table from registration tokens to descriptors, and the deadlines, and it
+// wakes the goroutines that wait for readiness.
+//
+// # Contract
+//
+// Register hands an fd to a Loop and returns its Desc, which from then on
+// owns the fd (the role of internal/poll's FD and pollDesc together). A conn
+// uses a Desc exactly as internal/poll does:
+//
+//	ReadLock → PrepareRead → syscall → on EAGAIN WaitRead → syscall … → ReadUnlock
+//
+// The waits return exactly nil, net.ErrClosed or os.ErrDeadlineExceeded, and
+// every wakeup may be spurious. SetDeadline into the past or earlier than a
+// blocked waiter's deadline wakes it; a later deadline keeps it waiting.
+// Close marks the Desc closing, wakes every waiter, and returns once the last
+// in-flight operation has left and the fd has been deregistered and closed,
+// so that a port or path is free again when Close returns. Closing a Loop
+// wakes all of its waiters with net.ErrClosed.
+//
+// Each fd is registered once, edge-triggered, for both directions; no
+// selector call is made per wait (the poll(2) selector, which emulates edges,
+// is re-armed before each wait). A token is fd | generation<<32, so that an
+// event for a closed-and-reused fd number is dropped, like runtime's fdseq.
+// Steady state allocates nothing per wait or per SetDeadline: a Desc has a
+// capacity-1 readiness channel per direction and one reusable timer per
+// direction, made on its first future deadline.
+//
+// # How the loop waits
+//
+// The cost of an event loop outside the runtime is not its syscalls but the
+// OS-thread sleeps it adds when it wakes a goroutine (ENGINE.md: one sleep
+// and wake costs 10–25 µs here, more than a whole loopback round trip). A
+// loop goroutine blocked in epoll_wait that wakes waiters by channel strands
+// them in its own P's runnext and re-blocks, so another thread has to wake up
+// to run them.
+//
+// So where the selector has a pollable fd (epoll, kqueue) the loop goroutine
+// never blocks a thread: it parks on the runtime's poller, waiting for the
+// selector fd itself to become readable (a duplicate of it wrapped in an
+// *os.File, through RawConn.Read), harvests with Select(0) until the ready
+// list is empty, wakes the waiters, and parks again. The goroutines it woke
+// then run on the same P as any goroutine the runtime's poller woke would.
+// Only the selector's fd is known to the runtime; sockets are registered
+// with evnet's selector alone.
+//
+// The poll(2) selector has no fd. There the loop blocks an OS thread in
+// Select, but first drains with Select(0) and yields once
+// (drain-then-yield), so that goroutines it just woke run on its thread
+// before it sleeps.
+//
+// # Groups
+//
+// Default returns the process-wide Group; each new fd is registered with the
+// next loop in turn. Its size is EVNET_LOOPS, or one loop per four Ps (at
+// least one): a parked loop costs no thread, and one loop harvests tens of
+// thousands of events per millisecond, so more loops only add goroutines.
+package loop

@@ -1,0 +1,165 @@
+//go:build unix
+
+package loop
+
+import (
+	"errors"
+	"net"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/evnet/evnet/selector"
+	"github.com/evnet/evnet/waker"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+// backend is one selector × waker × run-mode combination.
+type backend struct {
+	name string
+	cfg  Config
+}
+
+// backends lists every combination compiled for this GOOS: each selector with
+// each waker it supports, parked and blocking where the selector is pollable.
+func backends(t testing.TB) []backend {
+	var out []backend
+	for _, sn := range selector.Backends() {
+		for _, wn := range waker.Backends() {
+			probe, err := selector.NewByName(sn)
+			require.NoError(t, err)
+			w, werr := waker.NewByName(wn, probe, wakerToken)
+			_, pollable := probe.(selector.Pollable)
+			if werr == nil {
+				require.NoError(t, w.Close())
+			}
+			require.NoError(t, probe.Close())
+			if werr != nil {
+				continue // this waker does not work with this selector (kqueue user + poll)
+			}
+			cfg := Config{
+				Selector: func() (selector.Selector, error) { return selector.NewByName(sn) },
+				Waker: func(s selector.Selector, tk selector.Token) (waker.Waker, error) {
+					return waker.NewByName(wn, s, tk)
+				},
+			}
+			if pollable {
+				out = append(out, backend{sn + "+" + wn + "/parked", cfg})
+				cfg.Blocking = true
+				out = append(out, backend{sn + "+" + wn + "/blocking", cfg})
+			} else {
+				out = append(out, backend{sn + "+" + wn, cfg})
+			}
+		}
+	}
+	return out
+}
+
+// forEachBackend runs f as a subtest on a fresh loop of every backend.
+func forEachBackend(t *testing.T, f func(t *testing.T, l *Loop)) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			l := newTestLoop(t, b.cfg)
+			f(t, l)
+		})
+	}
+}
+
+func newTestLoop(t testing.TB, cfg Config) *Loop {
+	l, err := New(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if err := l.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			t.Errorf("loop Close: %v", err)
+		}
+	})
+	return l
+}
+
+// socketPair returns a nonblocking CLOEXEC stream pair; a is registered with
+// l, b is a plain fd closed at cleanup.
+func socketPair(t testing.TB, l *Loop) (*Desc, int) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	require.NoError(t, err)
+	d, err := l.Register(fds[0])
+	if err != nil {
+		unix.Close(fds[0])
+		unix.Close(fds[1])
+		require.NoError(t, err)
+	}
+	t.Cleanup(func() {
+		d.Close() // may already be closed by the test
+		unix.Close(fds[1])
+	})
+	return d, fds[1]
+}
+
+// readOnce reads through d the way a conn does: try, wait on EAGAIN, retry.
+func readOnce(d *Desc, buf []byte) (int, error) {
+	if err := d.ReadLock(); err != nil {
+		return 0, err
+	}
+	defer d.ReadUnlock()
+	if err := d.PrepareRead(); err != nil {
+		return 0, err
+	}
+	for {
+		n, err := unix.Read(d.Fd(), buf)
+		if err == unix.EAGAIN {
+			if err := d.WaitRead(); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		return n, err
+	}
+}
+
+// writeAll writes through d until buf is written, waiting on EAGAIN.
+func writeAll(d *Desc, buf []byte) (int, error) {
+	if err := d.WriteLock(); err != nil {
+		return 0, err
+	}
+	defer d.WriteUnlock()
+	if err := d.PrepareWrite(); err != nil {
+		return 0, err
+	}
+	done := 0
+	for done < len(buf) {
+		n, err := unix.Write(d.Fd(), buf[done:])
+		if n > 0 {
+			done += n
+		}
+		if err == unix.EAGAIN {
+			if err := d.WaitWrite(); err != nil {
+				return done, err
+			}
+			continue
+		}
+		if err != nil {
+			return done, err
+		}
+	}
+	return done, nil
+}
+
+// socketFds counts the sockets, pipes, eventfds and epoll fds of the process.
+func socketFds(t testing.TB) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	n := 0
+	for _, e := range ents {
+		target, err := os.Readlink("/proc/self/fd/" + e.Name())
+		if err != nil {
+			continue // the directory's own fd, closed by now
+		}
+		if strings.HasPrefix(target, "socket:") || strings.HasPrefix(target, "pipe:") ||
+			strings.Contains(target, "eventfd") || strings.Contains(target, "eventpoll") {
+			n++
+		}
+	}
+	return n
+}

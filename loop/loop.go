@@ -1,0 +1,291 @@
+//go:build unix
+
+package loop
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/evnet/evnet/selector"
+	"github.com/evnet/evnet/waker"
+	"golang.org/x/sys/unix"
+)
+
+// wakerToken is the token of the loop's waker. Registered fds use
+// fd | generation<<32 with fd < 2^31, so it cannot collide.
+const wakerToken = selector.Token(1<<64 - 1)
+
+// Config chooses a Loop's backends. The zero value uses selector.New and
+// waker.New, which honour EVNET_SELECTOR and EVNET_WAKER.
+type Config struct {
+	// Selector, if set, builds the selector (for example selector.NewPoll).
+	Selector func() (selector.Selector, error)
+	// Waker, if set, builds the waker on the loop's selector.
+	Waker func(selector.Selector, selector.Token) (waker.Waker, error)
+	// Events is the size of the event array; 0 means 256.
+	Events int
+	// Blocking forces the blocking run mode (an OS thread sleeps in Select)
+	// even when the selector has a pollable fd. For measurements and tests.
+	Blocking bool
+}
+
+// Loop owns one selector and one waker and runs one goroutine that turns
+// their events into wakeups of the Descs registered with it.
+type Loop struct {
+	sel    selector.Selector
+	wk     waker.Waker
+	rearm  selector.Rearmer // non-nil for selectors that emulate edges
+	events []selector.Event
+	reg    registry
+	gen    atomic.Uint32
+	parked bool // the goroutine parks on the runtime's poller (see doc.go)
+
+	closed atomic.Bool
+	done   chan struct{} // closed when the loop goroutine has returned
+	pfile  *os.File      // duplicate of the selector fd, parked on in park mode
+	runErr error         // why the goroutine stopped, if not Close; read after done
+}
+
+// New builds a Loop from cfg and starts its goroutine.
+func New(cfg Config) (*Loop, error) {
+	newSel, newWk := cfg.Selector, cfg.Waker
+	if newSel == nil {
+		newSel = selector.New
+	}
+	if newWk == nil {
+		newWk = waker.New
+	}
+	n := cfg.Events
+	if n <= 0 {
+		n = 256
+	}
+	sel, err := newSel()
+	if err != nil {
+		return nil, err
+	}
+	wk, err := newWk(sel, wakerToken)
+	if err != nil {
+		sel.Close() // the waker error is the one worth reporting
+		return nil, err
+	}
+	l := &Loop{sel: sel, wk: wk, events: make([]selector.Event, n), done: make(chan struct{})}
+	l.rearm, _ = sel.(selector.Rearmer)
+	var rc syscall.RawConn
+	if p, ok := sel.(selector.Pollable); ok && !cfg.Blocking {
+		rc, err = l.parkOn(p.PollFd())
+		if err != nil {
+			wk.Close() // the park error is the one worth reporting
+			sel.Close()
+			return nil, err
+		}
+		l.parked = true
+	}
+	go l.run(rc)
+	return l, nil
+}
+
+// parkOn wraps a CLOEXEC, nonblocking duplicate of the selector's fd in an
+// *os.File, which the runtime registers with its own poller. Only the
+// selector's fd is known to the runtime; the sockets are not.
+func (l *Loop) parkOn(fd int) (syscall.RawConn, error) {
+	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("fcntl", err)
+	}
+	if err := unix.SetNonblock(dup, true); err != nil {
+		unix.Close(dup) // the fcntl error is the one worth reporting
+		return nil, os.NewSyscallError("fcntl", err)
+	}
+	l.pfile = os.NewFile(uintptr(dup), "evnet-selector")
+	rc, err := l.pfile.SyscallConn()
+	if err != nil {
+		l.pfile.Close() // the SyscallConn error is the one worth reporting
+		return nil, err
+	}
+	return rc, nil
+}
+
+// Selector reports the name of the loop's selector.
+func (l *Loop) Selector() string { return l.sel.Name() }
+
+// Waker reports the name of the loop's waker.
+func (l *Loop) Waker() string { return l.wk.Name() }
+
+// Parked reports whether the loop goroutine parks on the runtime's poller
+// (true) or blocks an OS thread in Select (false).
+func (l *Loop) Parked() bool { return l.parked }
+
+// Live reports how many Descs are registered.
+func (l *Loop) Live() int { return int(l.reg.live.Load()) }
+
+// Register makes the loop own fd, which must be nonblocking, and registers it
+// edge-triggered for both directions. On error fd is not closed.
+func (l *Loop) Register(fd int) (*Desc, error) {
+	if fd < 0 || fd > 1<<31-1 {
+		return nil, os.NewSyscallError("epoll_ctl", unix.EBADF)
+	}
+	d := &Desc{loop: l, fd: fd}
+	d.rd.ready = make(chan struct{}, 1)
+	d.wd.ready = make(chan struct{}, 1)
+	d.destroyed.Add(1)
+	l.reg.mu.Lock()
+	defer l.reg.mu.Unlock()
+	if l.closed.Load() {
+		return nil, net.ErrClosed
+	}
+	d.token = selector.Token(uint32(fd)) | selector.Token(l.gen.Add(1))<<32
+	// Publish before registering, so that the first event finds d.
+	l.reg.put(d)
+	if err := l.sel.Register(fd, d.token, selector.Readable|selector.Writable); err != nil {
+		l.reg.remove(d)
+		return nil, err
+	}
+	return d, nil
+}
+
+// deregister removes d from the selector and the registry, before its fd is
+// closed. After Close of the loop the selector is gone with every
+// registration, so there is nothing to remove.
+func (l *Loop) deregister(d *Desc) {
+	l.reg.mu.Lock()
+	defer l.reg.mu.Unlock()
+	l.reg.remove(d)
+	if !l.closed.Load() {
+		// An error here means the fd is no longer registered (it was never,
+		// or the kernel dropped it): either way nothing is left to remove.
+		_ = l.sel.Deregister(d.fd)
+	}
+}
+
+// Close stops the loop: every registered Desc is woken and its waits return
+// net.ErrClosed, the goroutine exits, and the selector and waker are closed.
+// The Descs keep their fds until their own Close.
+func (l *Loop) Close() error {
+	l.reg.mu.Lock()
+	if !l.closed.CompareAndSwap(false, true) {
+		l.reg.mu.Unlock()
+		return net.ErrClosed
+	}
+	l.reg.each((*Desc).evict)
+	l.reg.mu.Unlock()
+	werr := l.wk.Wake()
+	<-l.done
+	var errs []error
+	if werr != nil {
+		errs = append(errs, werr)
+	}
+	if l.pfile != nil {
+		errs = append(errs, l.pfile.Close())
+	}
+	errs = append(errs, l.wk.Close(), l.sel.Close())
+	return errors.Join(errs...)
+}
+
+// Err reports why the loop goroutine stopped on its own (a selector failure),
+// or nil while it runs or after a clean Close.
+func (l *Loop) Err() error {
+	select {
+	case <-l.done:
+		return l.runErr
+	default:
+		return nil
+	}
+}
+
+func (l *Loop) run(rc syscall.RawConn) {
+	defer close(l.done)
+	var err error
+	if rc != nil {
+		err = l.runParked(rc)
+	} else {
+		err = l.runBlocking()
+	}
+	if err != nil && !l.closed.Load() {
+		l.runErr = fmt.Errorf("evnet/loop: %s selector stopped: %w", l.sel.Name(), err)
+		// Nothing will wake the registered Descs any more: fail them.
+		l.reg.mu.Lock()
+		l.closed.Store(true)
+		l.reg.each((*Desc).evict)
+		l.reg.mu.Unlock()
+	}
+}
+
+// runParked harvests with Select(0) and parks on the runtime's poller, which
+// reports the selector fd readable when new events arrive. See doc.go.
+func (l *Loop) runParked(rc syscall.RawConn) error {
+	var selErr error
+	err := rc.Read(func(uintptr) bool {
+		for {
+			n, err := l.sel.Select(l.events, 0)
+			if err != nil {
+				selErr = err
+				return true
+			}
+			if l.dispatch(n) {
+				return true
+			}
+			if n < len(l.events) {
+				// The ready list is empty: park until the next event.
+				return false
+			}
+		}
+	})
+	if selErr != nil {
+		return selErr
+	}
+	return err
+}
+
+// runBlocking is the mode of selectors without a pollable fd (poll(2)):
+// drain with Select(0), yield once so that the goroutines just woken run on
+// this thread, and only then block in Select. See doc.go.
+func (l *Loop) runBlocking() error {
+	for {
+		n, err := l.sel.Select(l.events, 0)
+		if err == nil && n == 0 {
+			runtime.Gosched()
+			n, err = l.sel.Select(l.events, -1)
+		}
+		if err != nil {
+			return err
+		}
+		if l.dispatch(n) {
+			return nil
+		}
+	}
+}
+
+// dispatch wakes the waiters of the first n events and reports whether the
+// loop is closing.
+func (l *Loop) dispatch(n int) (stop bool) {
+	for i := range l.events[:n] {
+		l.deliver(&l.events[i])
+	}
+	return l.closed.Load()
+}
+
+// deliver wakes the waiters one event is for. It is safe for concurrent use.
+func (l *Loop) deliver(ev *selector.Event) {
+	if ev.Token == wakerToken {
+		// The waker only interrupts Select; Close is the one reason for it,
+		// checked by dispatch. A failed reset leaves it readable, which
+		// costs one spurious wake at worst.
+		_ = l.wk.Reset()
+		return
+	}
+	d := l.reg.get(int(uint32(ev.Token)))
+	if d == nil || d.token != ev.Token {
+		return // stale: the fd was closed (and maybe reused) since
+	}
+	if ev.Readable || ev.ReadClosed || ev.Error {
+		d.rd.poke()
+	}
+	if ev.Writable || ev.WriteClosed || ev.Error {
+		d.wd.poke()
+	}
+}

@@ -1,0 +1,197 @@
+//go:build unix
+
+package loop
+
+import (
+	"net"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/evnet/evnet/selector"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+	"golang.org/x/sys/unix"
+)
+
+func TestMain(m *testing.M) {
+	// The process-wide Default group lives as long as the process.
+	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/evnet/evnet/loop.(*Loop).run"))
+}
+
+func eventFor(tk selector.Token) selector.Event {
+	return selector.Event{Token: tk, Readable: true, Writable: true}
+}
+
+func TestCloseLoopWithThousandBlockedWaiters(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			l, err := New(b.cfg)
+			require.NoError(t, err)
+			const n = 1000
+			var descs []*Desc
+			var peers []int
+			for range n / 2 {
+				fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+				require.NoError(t, err)
+				d, err := l.Register(fds[0])
+				require.NoError(t, err)
+				descs = append(descs, d)
+				peers = append(peers, fds[1])
+				// Fill the send buffer so that a writer blocks as well.
+				for {
+					if _, err := unix.Write(fds[0], make([]byte, 64<<10)); err == unix.EAGAIN {
+						break
+					}
+				}
+			}
+			errs := make(chan error, n)
+			var started sync.WaitGroup
+			started.Add(n)
+			for _, d := range descs {
+				go func() {
+					started.Done()
+					_, err := readOnce(d, make([]byte, 1))
+					errs <- err
+				}()
+				go func() {
+					started.Done()
+					_, err := writeAll(d, make([]byte, 1))
+					errs <- err
+				}()
+			}
+			started.Wait()
+			// Let the waiters reach their wait (they may also see the
+			// close first: both paths must return ErrClosed).
+			runtime.Gosched()
+			start := time.Now()
+			require.NoError(t, l.Close())
+			for range n {
+				select {
+				case err := <-errs:
+					assert.ErrorIs(t, err, net.ErrClosed)
+				case <-time.After(10 * time.Second):
+					t.Fatal("a waiter was not woken by loop Close")
+				}
+			}
+			took := time.Since(start)
+			t.Logf("GOAL A19 %s: %d blocked waiters returned in %v", b.name, n, took)
+			assert.Less(t, took, 100*time.Millisecond, "waiters returned too slowly")
+			for i, d := range descs {
+				assert.NoError(t, d.Close())
+				unix.Close(peers[i])
+			}
+			assert.Zero(t, l.Live())
+		})
+	}
+}
+
+func TestRegisterAfterCloseFails(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, l *Loop) {
+		require.NoError(t, l.Close())
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+		require.NoError(t, err)
+		defer unix.Close(fds[0])
+		defer unix.Close(fds[1])
+		_, err = l.Register(fds[0])
+		assert.ErrorIs(t, err, net.ErrClosed)
+		assert.ErrorIs(t, l.Close(), net.ErrClosed)
+	})
+}
+
+func TestLoopCreateCloseNoFdLeak(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			before := socketFds(t)
+			const cycles = 2000
+			for range cycles {
+				l, err := New(b.cfg)
+				require.NoError(t, err)
+				require.NoError(t, l.Close())
+			}
+			delta := socketFds(t) - before
+			t.Logf("GOAL A3b %s: %d loop create/close cycles, fd delta %d", b.name, cycles, delta)
+			assert.Zero(t, delta)
+		})
+	}
+}
+
+func TestDescCloseNoFdLeakAndLiveCount(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, l *Loop) {
+		before := socketFds(t)
+		for range 1000 {
+			fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+			require.NoError(t, err)
+			d, err := l.Register(fds[0])
+			require.NoError(t, err)
+			_, err = unix.Write(fds[1], []byte("x"))
+			require.NoError(t, err)
+			_, err = readOnce(d, make([]byte, 1))
+			require.NoError(t, err)
+			require.NoError(t, d.Close())
+			require.NoError(t, unix.Close(fds[1]))
+		}
+		assert.Zero(t, socketFds(t)-before, "fd delta")
+		assert.Zero(t, l.Live(), "registrations left")
+	})
+}
+
+func TestDefaultGroup(t *testing.T) {
+	g, err := Default()
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, len(g.Loops()), 1)
+	_, err = sizeFromEnv("0")
+	assert.Error(t, err)
+	_, err = sizeFromEnv("x")
+	assert.Error(t, err)
+	n, err := sizeFromEnv("3")
+	require.NoError(t, err)
+	assert.Equal(t, 3, n)
+	n, err = sizeFromEnv("")
+	require.NoError(t, err)
+	assert.Equal(t, DefaultSize(), n)
+}
+
+// BenchmarkWake measures one wake through the loop: a goroutine pair
+// ping-pongs one byte over a socketpair, each side waiting on the loop.
+// ns/op is one round trip (two wakes); allocs/op must be 0.
+func BenchmarkWake(b *testing.B) {
+	for _, be := range backends(b) {
+		b.Run(be.name, func(b *testing.B) {
+			l := newTestLoop(b, be.cfg)
+			d, peer := socketPair(b, l)
+			pd, err := l.Register(dupNonblock(b, peer))
+			require.NoError(b, err)
+			defer pd.Close()
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				buf := make([]byte, 1)
+				for {
+					if _, err := readOnce(pd, buf); err != nil {
+						return
+					}
+					if _, err := writeAll(pd, buf); err != nil {
+						return
+					}
+				}
+			}()
+			buf := []byte{1}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if _, err := writeAll(d, buf); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := readOnce(d, buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			pd.Close()
+			<-done
+		})
+	}
+}
