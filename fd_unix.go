@@ -1,0 +1,355 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package evnet
+
+import (
+	"context"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/evnet/evnet/loop"
+	"golang.org/x/sys/unix"
+)
+
+// maxRW caps one read or write syscall, as internal/poll does (darwin and
+// the BSDs fail larger ones with EINVAL).
+const maxRW = 1 << 30
+
+// aLongTimeAgo is a deadline in the past, for interrupting a blocked op.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// netFD is a socket on evnet's loop: the role of net's netFD. Its methods
+// return raw errors wrapped only in *os.SyscallError; the public types add
+// the *net.OpError.
+type netFD struct {
+	pd     *loop.Desc
+	family int
+	sotype int
+	net    string
+	laddr  net.Addr
+	raddr  net.Addr
+}
+
+// newFD registers fd, which must be nonblocking, with the default loop
+// group. On error fd is closed.
+func newFD(fd, family, sotype int, network string) (*netFD, error) {
+	g, err := loop.Default()
+	if err == nil {
+		var pd *loop.Desc
+		if pd, err = g.Register(fd); err == nil {
+			return &netFD{pd: pd, family: family, sotype: sotype, net: network}, nil
+		}
+	}
+	unix.Close(fd) // the registration error is the one worth reporting
+	return nil, err
+}
+
+func (fd *netFD) setAddr(laddr, raddr net.Addr) {
+	fd.laddr, fd.raddr = laddr, raddr
+}
+
+// name is the os.File name of a dup, as net's netFD.name.
+func (fd *netFD) name() string {
+	var ls, rs string
+	if !isNilAddr(fd.laddr) {
+		ls = fd.laddr.String()
+	}
+	if !isNilAddr(fd.raddr) {
+		rs = fd.raddr.String()
+	}
+	return fd.net + ":" + ls + "->" + rs
+}
+
+// Close closes the socket once no operation is in flight.
+func (fd *netFD) Close() error { return fd.pd.Close() }
+
+// eofError turns a 0-byte read on a stream into io.EOF.
+func (fd *netFD) eofError(n int, err error) error {
+	if n == 0 && err == nil && fd.sotype != unix.SOCK_DGRAM && fd.sotype != unix.SOCK_RAW {
+		return io.EOF
+	}
+	return err
+}
+
+// Read reads into p, waiting on the loop when nothing is there yet.
+func (fd *netFD) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		// A zero-byte read returns at once, without a syscall (internal/poll).
+		return 0, nil
+	}
+	if err := fd.pd.ReadLock(); err != nil {
+		return 0, err
+	}
+	defer fd.pd.ReadUnlock()
+	if err := fd.pd.PrepareRead(); err != nil {
+		return 0, err
+	}
+	if len(p) > maxRW {
+		p = p[:maxRW]
+	}
+	for {
+		n, err := unix.Read(fd.pd.Fd(), p)
+		if err != nil {
+			n = 0
+			switch err {
+			case unix.EINTR:
+				continue
+			case unix.EAGAIN:
+				if err = fd.pd.WaitRead(); err == nil {
+					continue
+				}
+				return 0, err
+			}
+			return 0, os.NewSyscallError("read", err)
+		}
+		return n, fd.eofError(n, nil)
+	}
+}
+
+// Write writes all of p, waiting on the loop while the socket is full. It
+// returns the bytes written before an error or deadline. Stream writes never
+// raise SIGPIPE.
+func (fd *netFD) Write(p []byte) (int, error) {
+	if len(p) == 0 && fd.sotype == unix.SOCK_STREAM {
+		return 0, nil // nothing to send, and no syscall for it
+	}
+	if err := fd.pd.WriteLock(); err != nil {
+		return 0, err
+	}
+	defer fd.pd.WriteUnlock()
+	if err := fd.pd.PrepareWrite(); err != nil {
+		return 0, err
+	}
+	var nn int
+	for {
+		max := len(p)
+		if max-nn > maxRW {
+			max = nn + maxRW
+		}
+		n, err := unix.SendmsgN(fd.pd.Fd(), p[nn:max], nil, nil, sendFlags)
+		if n > 0 {
+			nn += n
+		}
+		if nn == len(p) && err == nil {
+			return nn, nil
+		}
+		switch err {
+		case nil:
+			if n == 0 {
+				return nn, io.ErrUnexpectedEOF
+			}
+			continue
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			if err = fd.pd.WaitWrite(); err == nil {
+				continue
+			}
+			return nn, err
+		}
+		return nn, os.NewSyscallError("write", err)
+	}
+}
+
+// writeBuffers writes v with sendmsg's gather I/O, at most IOV_MAX slices
+// per call, consuming what was written from v.
+func (fd *netFD) writeBuffers(v *[][]byte) (int64, error) {
+	if err := fd.pd.WriteLock(); err != nil {
+		return 0, err
+	}
+	defer fd.pd.WriteUnlock()
+	if err := fd.pd.PrepareWrite(); err != nil {
+		return 0, err
+	}
+	const iovMax = 1024
+	var total int64
+	for len(*v) > 0 {
+		chunk := *v
+		if len(chunk) > iovMax {
+			chunk = chunk[:iovMax]
+		}
+		size := 0
+		for _, b := range chunk {
+			size += len(b)
+		}
+		if size == 0 {
+			*v = (*v)[len(chunk):] // only empty slices here: nothing to send
+			continue
+		}
+		n, err := unix.SendmsgBuffers(fd.pd.Fd(), chunk, nil, nil, sendFlags)
+		if n > 0 {
+			total += int64(n)
+			consume(v, int64(n))
+		}
+		switch err {
+		case nil:
+			continue
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			if err = fd.pd.WaitWrite(); err == nil {
+				continue
+			}
+			return total, err
+		}
+		return total, os.NewSyscallError("writev", err)
+	}
+	return total, nil
+}
+
+// consume drops n written bytes from the front of v, as net.Buffers does.
+func consume(v *[][]byte, n int64) {
+	for len(*v) > 0 {
+		ln0 := int64(len((*v)[0]))
+		if ln0 > n {
+			(*v)[0] = (*v)[0][n:]
+			return
+		}
+		n -= ln0
+		(*v)[0] = nil
+		*v = (*v)[1:]
+	}
+}
+
+// accept accepts a connection, skipping the ones aborted in the queue.
+func (fd *netFD) accept() (*netFD, error) {
+	if err := fd.pd.ReadLock(); err != nil {
+		return nil, err
+	}
+	defer fd.pd.ReadUnlock()
+	if err := fd.pd.PrepareRead(); err != nil {
+		return nil, err
+	}
+	for {
+		s, rsa, err := sysAccept(fd.pd.Fd())
+		switch err {
+		case nil:
+			nfd, err := newFD(s, fd.family, fd.sotype, fd.net)
+			if err != nil {
+				return nil, err
+			}
+			lsa, _ := unix.Getsockname(s) // on failure the address stays nil, as in net
+			nfd.setAddr(sockaddrToAddr(fd.sotype, lsa), sockaddrToAddr(fd.sotype, rsa))
+			return nfd, nil
+		case unix.EINTR:
+			continue
+		case unix.ECONNABORTED:
+			// A connection in the queue was reset before we accepted it:
+			// net ignores it and accepts the next one.
+			continue
+		case unix.EAGAIN:
+			if err = fd.pd.WaitRead(); err == nil {
+				continue
+			}
+			return nil, err
+		}
+		return nil, os.NewSyscallError(acceptName, err)
+	}
+}
+
+// connect connects to ra, waiting on the loop, and honours ctx's deadline and
+// cancellation as net's netFD.connect does.
+func (fd *netFD) connect(ctx context.Context, ra unix.Sockaddr) error {
+	// Drop stale readiness before the attempt, never after it: the edge of
+	// a connection that completes at once may already be in the token.
+	if err := fd.pd.PrepareWrite(); err != nil {
+		return err
+	}
+	switch err := unix.Connect(fd.pd.Fd(), ra); err {
+	case unix.EINPROGRESS, unix.EALREADY, unix.EINTR:
+	case nil, unix.EISCONN:
+		select {
+		case <-ctx.Done():
+			return mapErr(ctx.Err())
+		default:
+		}
+		return nil
+	default:
+		return os.NewSyscallError("connect", err)
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		if err := fd.pd.SetDeadline(deadline, loop.ModeWrite); err != nil {
+			return err
+		}
+		defer fd.pd.SetDeadline(time.Time{}, loop.ModeWrite)
+	}
+	if ctx.Done() != nil {
+		// Cancellation interrupts the wait through a past deadline.
+		stop := context.AfterFunc(ctx, func() { fd.pd.SetDeadline(aLongTimeAgo, loop.ModeWrite) })
+		defer stop()
+	}
+	for {
+		if err := fd.pd.WaitWrite(); err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return mapErr(ctxErr)
+			}
+			return err
+		}
+		nerr, err := unix.GetsockoptInt(fd.pd.Fd(), unix.SOL_SOCKET, unix.SO_ERROR)
+		if err != nil {
+			return os.NewSyscallError("getsockopt", err)
+		}
+		switch e := syscall.Errno(nerr); e {
+		case unix.EINPROGRESS, unix.EALREADY, unix.EINTR:
+			continue // not yet: a spurious wakeup
+		case unix.EISCONN:
+			return nil
+		case 0:
+			// Connected, unless the wakeup was spurious: getpeername tells
+			// (ENOTCONN), as net checks.
+			if _, err := unix.Getpeername(fd.pd.Fd()); err == nil {
+				return nil
+			}
+			continue
+		default:
+			return os.NewSyscallError("connect", e)
+		}
+	}
+}
+
+// shutdown shuts down one or both directions.
+func (fd *netFD) shutdown(how int) error {
+	if err := fd.pd.Incref(); err != nil {
+		return err
+	}
+	defer fd.pd.Decref()
+	return wrapSyscallError("shutdown", unix.Shutdown(fd.pd.Fd(), how))
+}
+
+// control runs f with the fd held open.
+func (fd *netFD) control(f func(fd int) error) error {
+	if err := fd.pd.Incref(); err != nil {
+		return err
+	}
+	defer fd.pd.Decref()
+	return f(fd.pd.Fd())
+}
+
+// setsockoptInt sets an int option, wrapping the errno as net does.
+func (fd *netFD) setsockoptInt(level, opt, v int) error {
+	return fd.control(func(s int) error {
+		return wrapSyscallError("setsockopt", unix.SetsockoptInt(s, level, opt, v))
+	})
+}
+
+// SetDeadline sets the deadline of the directions in mode.
+func (fd *netFD) setDeadline(t time.Time, mode loop.Mode) error {
+	return fd.pd.SetDeadline(t, mode)
+}
+
+// dup returns an *os.File holding a close-on-exec duplicate of the socket.
+func (fd *netFD) dup() (*os.File, error) {
+	var f *os.File
+	err := fd.control(func(s int) error {
+		ns, err := unix.FcntlInt(uintptr(s), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return os.NewSyscallError("fcntl", err)
+		}
+		f = os.NewFile(uintptr(ns), fd.name())
+		return nil
+	})
+	return f, err
+}

@@ -1,0 +1,71 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package evnet
+
+import (
+	"syscall"
+)
+
+// rawConn implements syscall.RawConn on an evnet socket: Read and Write
+// wait on evnet's loop, not the runtime's poller.
+type rawConn struct{ fd *netFD }
+
+func (c *rawConn) ok() bool { return c != nil && c.fd != nil }
+
+// Control runs f with the fd held open.
+func (c *rawConn) Control(f func(uintptr)) error {
+	if !c.ok() {
+		return syscall.EINVAL
+	}
+	err := c.fd.control(func(s int) error { f(uintptr(s)); return nil })
+	return opError("raw-control", c.fd.net, nil, c.fd.laddr, err)
+}
+
+// Read calls f until it reports done, waiting for readability between calls.
+func (c *rawConn) Read(f func(uintptr) bool) error {
+	if !c.ok() {
+		return syscall.EINVAL
+	}
+	err := c.rawWait(f, true)
+	return opError("raw-read", c.fd.net, c.fd.laddr, c.fd.raddr, err)
+}
+
+// Write calls f until it reports done, waiting for writability between
+// calls.
+func (c *rawConn) Write(f func(uintptr) bool) error {
+	if !c.ok() {
+		return syscall.EINVAL
+	}
+	err := c.rawWait(f, false)
+	return opError("raw-write", c.fd.net, c.fd.laddr, c.fd.raddr, err)
+}
+
+func (c *rawConn) rawWait(f func(uintptr) bool, read bool) error {
+	pd := c.fd.pd
+	lock, unlock, prepare, wait := pd.WriteLock, pd.WriteUnlock, pd.PrepareWrite, pd.WaitWrite
+	if read {
+		lock, unlock, prepare, wait = pd.ReadLock, pd.ReadUnlock, pd.PrepareRead, pd.WaitRead
+	}
+	if err := lock(); err != nil {
+		return err
+	}
+	defer unlock()
+	if err := prepare(); err != nil {
+		return err
+	}
+	for {
+		if f(uintptr(pd.Fd())) {
+			return nil
+		}
+		if err := wait(); err != nil {
+			return err
+		}
+	}
+}
+
+// rawListener is the RawConn of a listener: Read and Write are not
+// supported, as in net.
+type rawListener struct{ rawConn }
+
+func (l *rawListener) Read(func(uintptr) bool) error  { return syscall.EINVAL }
+func (l *rawListener) Write(func(uintptr) bool) error { return syscall.EINVAL }
