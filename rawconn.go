@@ -4,6 +4,8 @@ package evnet
 
 import (
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // rawConn implements syscall.RawConn on an evnet socket: Read and Write
@@ -41,27 +43,16 @@ func (c *rawConn) Write(f func(uintptr) bool) error {
 }
 
 func (c *rawConn) rawWait(f func(uintptr) bool, read bool) error {
-	pd := c.fd.pd
-	lock, unlock, prepare, wait := pd.WriteLock, pd.WriteUnlock, pd.PrepareWrite, pd.WaitWrite
-	if read {
-		lock, unlock, prepare, wait = pd.ReadLock, pd.ReadUnlock, pd.PrepareRead, pd.WaitRead
-	}
-	if err := lock(); err != nil {
-		return err
-	}
-	defer unlock()
-	if err := prepare(); err != nil {
-		return err
-	}
-	for {
-		if f(uintptr(pd.Fd())) {
+	return c.fd.ioWait(read, "", func(s int) error {
+		if f(uintptr(s)) {
 			return nil
 		}
-		if err := wait(); err != nil {
-			return err
-		}
-	}
+		return errAgain
+	})
 }
+
+// errAgain makes ioWait wait: the RawConn callback asked for readiness.
+var errAgain error = unix.EAGAIN
 
 // rawListener is the RawConn of a listener: Read and Write are not
 // supported, as in net.
