@@ -72,14 +72,31 @@ func (g *Group) Close() error {
 }
 
 // Default returns the process-wide group, built on first use. Its size is
-// EVNET_LOOPS if set (a positive integer), else DefaultSize().
+// EVNET_LOOPS if set (a positive integer), else DefaultSize(); its run mode
+// is EVNET_LOOP_MODE ("parked" or "blocking", see doc.go).
 var Default = sync.OnceValues(func() (*Group, error) {
 	n, err := sizeFromEnv(os.Getenv("EVNET_LOOPS"))
 	if err != nil {
 		return nil, err
 	}
-	return NewGroup(n, Config{})
+	blocking, err := modeFromEnv(os.Getenv("EVNET_LOOP_MODE"))
+	if err != nil {
+		return nil, err
+	}
+	return NewGroup(n, Config{Blocking: blocking})
 })
+
+// modeFromEnv parses EVNET_LOOP_MODE: "parked" (the default where the
+// selector has a pollable fd) or "blocking".
+func modeFromEnv(v string) (blocking bool, err error) {
+	switch v {
+	case "", "parked":
+		return false, nil
+	case "blocking":
+		return true, nil
+	}
+	return false, fmt.Errorf("evnet/loop: EVNET_LOOP_MODE=%q: want parked or blocking", v)
+}
 
 // DefaultSize is the number of loops of the default group without
 // EVNET_LOOPS: one per four Ps, at least one (see doc.go for why).

@@ -152,6 +152,13 @@ func TestDefaultGroup(t *testing.T) {
 	n, err = sizeFromEnv("")
 	require.NoError(t, err)
 	assert.Equal(t, DefaultSize(), n)
+	for v, want := range map[string]bool{"": false, "parked": false, "blocking": true} {
+		got, err := modeFromEnv(v)
+		require.NoError(t, err)
+		assert.Equal(t, want, got, v)
+	}
+	_, err = modeFromEnv("fast")
+	assert.ErrorContains(t, err, "EVNET_LOOP_MODE")
 }
 
 // BenchmarkWake measures one wake through the loop: a goroutine pair
