@@ -24,13 +24,15 @@
 // # Configuration
 //
 // The event loop picks the best mechanism for the platform: epoll on linux,
-// kqueue on the BSDs and darwin, poll(2) on the other unix systems. To wake a
+// kqueue on the BSDs and darwin (poll(2) can be forced everywhere). To wake a
 // blocked loop it uses an eventfd on linux, an EVFILT_USER event where kqueue
 // has one, and a self-pipe elsewhere. Two environment variables, read when a
 // loop is built, override the choice:
 //
 //	EVNET_SELECTOR=epoll|kqueue|poll
 //	EVNET_WAKER=eventfd|user|pipe
+//	EVNET_LOOPS=N                  (number of loops; default GOMAXPROCS/4, at least 1)
+//	EVNET_LOOP_MODE=parked|blocking
 //
 // A mechanism that the platform lacks cannot be chosen. The build tags
 // forcepoll and forcepipe make the poll(2) selector and the pipe waker the
@@ -42,7 +44,8 @@
 //
 // # Other platforms
 //
-// On platforms without an evnet selector (windows, js/wasm, wasip1, plan9),
+// On platforms other than linux, darwin, dragonfly, freebsd, netbsd and
+// openbsd (windows, js/wasm, wasip1, plan9, solaris, illumos, aix, ...),
 // evnet is a thin layer over net: every type is an alias of net's and every
 // function calls net's, so a program that imports evnet builds and behaves
 // exactly as with net.
@@ -63,6 +66,8 @@
 // to net's: errors.As(err, new(*net.OpError)) and a switch on *net.TCPAddr
 // work on values from evnet, and errors.Is(err, net.ErrClosed) is the same
 // test as errors.Is(err, evnet.ErrClosed).
+//
+// A nil context given to DialContext is an error here; net panics.
 //
 // Name resolution is package net's: lookups, including those for the host
 // names given to Dial, run in net, on net's own sockets. The
