@@ -76,14 +76,15 @@ func (fd *netFD) eofError(n int, err error) error {
 
 // Read reads into p, waiting on the loop when nothing is there yet.
 func (fd *netFD) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		// A zero-byte read returns at once, without a syscall (internal/poll).
-		return 0, nil
-	}
 	if err := fd.pd.ReadLock(); err != nil {
 		return 0, err
 	}
 	defer fd.pd.ReadUnlock()
+	if len(p) == 0 {
+		// A zero-byte read returns at once, without a syscall, but after
+		// the lock, so that it reports a closed fd (internal/poll).
+		return 0, nil
+	}
 	if err := fd.pd.PrepareRead(); err != nil {
 		return 0, err
 	}
@@ -113,15 +114,18 @@ func (fd *netFD) Read(p []byte) (int, error) {
 // returns the bytes written before an error or deadline. Stream writes never
 // raise SIGPIPE.
 func (fd *netFD) Write(p []byte) (int, error) {
-	if len(p) == 0 && fd.sotype == unix.SOCK_STREAM {
-		return 0, nil // nothing to send, and no syscall for it
-	}
 	if err := fd.pd.WriteLock(); err != nil {
 		return 0, err
 	}
 	defer fd.pd.WriteUnlock()
 	if err := fd.pd.PrepareWrite(); err != nil {
 		return 0, err
+	}
+	if len(p) == 0 && fd.sotype == unix.SOCK_STREAM {
+		// Nothing to send, and no syscall for it (A10). Closed fds and
+		// passed deadlines are reported as internal/poll does; unlike net,
+		// a shut-down or reset stream does not report EPIPE here.
+		return 0, nil
 	}
 	var nn int
 	for {
