@@ -103,7 +103,7 @@ func (c *TCPConn) SetLinger(sec int) error {
 	err := c.fd.control(func(s int) error {
 		return wrapSyscallError("setsockopt", unix.SetsockoptLinger(s, unix.SOL_SOCKET, unix.SO_LINGER, &l))
 	})
-	return opError("set", c.fd.net, nil, c.fd.laddr, err)
+	return opError("set", c.fd.net, c.fd.laddr, c.fd.raddr, err)
 }
 
 // SetKeepAlive sets whether the operating system sends keep-alive messages.
@@ -111,7 +111,7 @@ func (c *TCPConn) SetKeepAlive(keepalive bool) error {
 	if !c.ok() {
 		return syscall.EINVAL
 	}
-	return opError("set", c.fd.net, nil, c.fd.laddr, c.fd.setsockoptInt(unix.SOL_SOCKET, unix.SO_KEEPALIVE, boolint(keepalive)))
+	return opError("set", c.fd.net, c.fd.laddr, c.fd.raddr, c.fd.setsockoptInt(unix.SOL_SOCKET, unix.SO_KEEPALIVE, boolint(keepalive)))
 }
 
 // SetKeepAlivePeriod sets the idle time before keep-alive probes (and, as in
@@ -120,7 +120,7 @@ func (c *TCPConn) SetKeepAlivePeriod(d time.Duration) error {
 	if !c.ok() {
 		return syscall.EINVAL
 	}
-	return opError("set", c.fd.net, nil, c.fd.laddr, c.fd.keepAliveIdle(d))
+	return opError("set", c.fd.net, c.fd.laddr, c.fd.raddr, c.fd.keepAliveIdle(d))
 }
 
 // SetKeepAliveConfig configures keep-alive as net.TCPConn.SetKeepAliveConfig:
@@ -140,7 +140,7 @@ func (c *TCPConn) SetKeepAliveConfig(config net.KeepAliveConfig) error {
 	if err == nil {
 		err = c.fd.keepAliveCount(config.Count)
 	}
-	return opError("set", c.fd.net, nil, c.fd.laddr, err)
+	return opError("set", c.fd.net, c.fd.laddr, c.fd.raddr, err)
 }
 
 // SetNoDelay controls Nagle's algorithm; evnet, like net, disables it by
@@ -149,7 +149,7 @@ func (c *TCPConn) SetNoDelay(noDelay bool) error {
 	if !c.ok() {
 		return syscall.EINVAL
 	}
-	return opError("set", c.fd.net, nil, c.fd.laddr, c.fd.setsockoptInt(unix.IPPROTO_TCP, unix.TCP_NODELAY, boolint(noDelay)))
+	return opError("set", c.fd.net, c.fd.laddr, c.fd.raddr, c.fd.setsockoptInt(unix.IPPROTO_TCP, unix.TCP_NODELAY, boolint(noDelay)))
 }
 
 // MultipathTCP reports whether the connection uses MPTCP. evnet does not
@@ -160,8 +160,9 @@ func (c *TCPConn) MultipathTCP() (bool, error) {
 		return false, syscall.EINVAL
 	}
 	var mptcp bool
-	err := c.fd.control(func(s int) error { mptcp = isMPTCP(s); return nil })
-	return mptcp, opError("raw-control", c.fd.net, nil, c.fd.laddr, err)
+	// As net, report no error: a closed conn does not use MPTCP.
+	_ = c.fd.control(func(s int) error { mptcp = isMPTCP(s); return nil })
+	return mptcp, nil
 }
 
 func (fd *netFD) keepAliveIdle(d time.Duration) error {
@@ -255,7 +256,8 @@ func (l *TCPListener) SetDeadline(t time.Time) error {
 	if !l.ok() {
 		return syscall.EINVAL
 	}
-	return opError("set", l.fd.net, nil, l.fd.laddr, l.fd.setDeadline(t, loop.ModeBoth))
+	// net returns this error bare, not in an *OpError.
+	return l.fd.setDeadline(t, loop.ModeBoth)
 }
 
 // SyscallConn returns a raw network connection; its Read and Write methods
