@@ -138,6 +138,9 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 		}()
 	}
 	addrs, err := resolveAddrList(ctx, d.Resolver, "dial", network, address)
+	if err == nil {
+		addrs, err = filterAddrList(addrs, d.LocalAddr)
+	}
 	if err != nil {
 		return nil, opError("dial", network, nil, nil, err)
 	}

@@ -137,6 +137,54 @@ func resolveInet(ctx context.Context, r *net.Resolver, op string, kind afnetKind
 	return addrs, nil
 }
 
+// filterAddrList applies a Dialer's LocalAddr (hint) to the resolved
+// addresses, as net's resolveAddrList does: every address must be of the
+// hint's network, and a specific local IP keeps only its own family.
+func filterAddrList(addrs []net.Addr, hint net.Addr) ([]net.Addr, error) {
+	if hint == nil {
+		return addrs, nil
+	}
+	var hintIP net.IP
+	switch h := hint.(type) {
+	case *net.TCPAddr:
+		if h != nil {
+			hintIP = h.IP
+		}
+	case *net.UDPAddr:
+		if h != nil {
+			hintIP = h.IP
+		}
+	case *net.IPAddr:
+		if h != nil {
+			hintIP = h.IP
+		}
+	}
+	wildcard := hintIP == nil || hintIP.IsUnspecified()
+	var naddrs []net.Addr
+	for _, a := range addrs {
+		if a.Network() != hint.Network() {
+			return nil, &net.AddrError{Err: "mismatched local address type", Addr: hint.String()}
+		}
+		switch a.(type) {
+		case *net.TCPAddr, *net.UDPAddr, *net.IPAddr:
+			ip := addrIP(a)
+			if !wildcard && ip != nil && !ip.IsUnspecified() && !matchAddrFamily(ip, hintIP) {
+				continue
+			}
+		}
+		naddrs = append(naddrs, a)
+	}
+	if len(naddrs) == 0 {
+		return nil, &net.AddrError{Err: "no suitable address found", Addr: hint.String()}
+	}
+	return naddrs, nil
+}
+
+// matchAddrFamily reports whether ip and x are both IPv4 or both IPv6.
+func matchAddrFamily(ip, x net.IP) bool {
+	return ip.To4() != nil && x.To4() != nil || ip.To16() != nil && ip.To4() == nil && x.To16() != nil && x.To4() == nil
+}
+
 // addrIP returns the IP of an inet address.
 func addrIP(a net.Addr) net.IP {
 	switch a := a.(type) {
