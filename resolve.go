@@ -56,6 +56,17 @@ func resolveAddrList(ctx context.Context, r *net.Resolver, op, network, address 
 	if err != nil {
 		return nil, err
 	}
+	if kind == kindIP {
+		// net checks the protocol while resolving, before the address: none
+		// is an unknown network, a bad one net's own error, which
+		// ResolveIPAddr returns without a lookup for an empty address.
+		if _, proto, _ := splitIPNetwork(network); proto == "" {
+			return nil, net.UnknownNetworkError(network)
+		}
+		if _, err := net.ResolveIPAddr(network, ""); err != nil {
+			return nil, err
+		}
+	}
 	if op == "dial" && address == "" {
 		return nil, errMissingAddress
 	}
