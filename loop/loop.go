@@ -8,8 +8,10 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/evnet/evnet/selector"
 	"github.com/evnet/evnet/waker"
@@ -45,6 +47,13 @@ type Loop struct {
 	gen    atomic.Uint32
 	parked bool // the goroutine parks on the runtime's poller (see doc.go)
 
+	// In blocking mode, the Select in flight, so that deregister can wait
+	// until a poll(2) that was given an fd has returned (see waitSelect).
+	selMu     sync.Mutex
+	selDone   sync.Cond // signalled when a Select returns; L is &selMu
+	selecting bool
+	selGen    uint64 // Select calls returned so far
+
 	closed atomic.Bool
 	done   chan struct{} // closed when the loop goroutine has returned
 	pfile  *os.File      // duplicate of the selector fd, parked on in park mode
@@ -74,6 +83,7 @@ func New(cfg Config) (*Loop, error) {
 		return nil, err
 	}
 	l := &Loop{sel: sel, wk: wk, events: make([]selector.Event, n), done: make(chan struct{})}
+	l.selDone.L = &l.selMu
 	l.rearm, _ = sel.(selector.Rearmer)
 	var rc syscall.RawConn
 	if p, ok := sel.(selector.Pollable); ok && !cfg.Blocking {
@@ -153,13 +163,52 @@ func (l *Loop) Register(fd int) (*Desc, error) {
 // registration, so there is nothing to remove.
 func (l *Loop) deregister(d *Desc) {
 	l.reg.mu.Lock()
-	defer l.reg.mu.Unlock()
 	l.reg.remove(d)
 	if !l.closed.Load() {
 		// An error here means the fd is no longer registered (it was never,
 		// or the kernel dropped it): either way nothing is left to remove.
 		_ = l.sel.Deregister(d.fd)
 	}
+	l.reg.mu.Unlock()
+	if l.rearm != nil {
+		l.waitSelect()
+	}
+}
+
+// waitSelect returns once a Select in flight when it was called has
+// returned. poll(2) holds a reference to every file it polls until it
+// returns (fs/select.c, __pollwait), so a socket closed under it stays open
+// in the kernel, its port still bound, after close(2). Waiting for the
+// Select that had the fd keeps Close's promise that the port or path is free
+// again when it returns; the next Select's table no longer has the fd.
+func (l *Loop) waitSelect() {
+	l.selMu.Lock()
+	defer l.selMu.Unlock()
+	if !l.selecting {
+		return
+	}
+	// Deregister interrupts a blocked poll(2); the wake makes sure of it
+	// for any blocking selector. If it fails the loop is closing, and its
+	// goroutine returns from Select without it.
+	_ = l.wk.Wake()
+	for gen := l.selGen; l.selecting && l.selGen == gen; {
+		l.selDone.Wait()
+	}
+}
+
+// selectTracked is Select for blocking mode, recording the call for
+// waitSelect.
+func (l *Loop) selectTracked(timeout time.Duration) (int, error) {
+	l.selMu.Lock()
+	l.selecting = true
+	l.selMu.Unlock()
+	n, err := l.sel.Select(l.events, timeout)
+	l.selMu.Lock()
+	l.selecting = false
+	l.selGen++
+	l.selDone.Broadcast()
+	l.selMu.Unlock()
+	return n, err
 }
 
 // Close stops the loop: every registered Desc is woken and its waits return
@@ -246,10 +295,10 @@ func (l *Loop) runParked(rc syscall.RawConn) error {
 // this thread, and only then block in Select. See doc.go.
 func (l *Loop) runBlocking() error {
 	for {
-		n, err := l.sel.Select(l.events, 0)
+		n, err := l.selectTracked(0)
 		if err == nil && n == 0 {
 			runtime.Gosched()
-			n, err = l.sel.Select(l.events, -1)
+			n, err = l.selectTracked(-1)
 		}
 		if err != nil {
 			return err
