@@ -411,8 +411,9 @@ func unixgramPair(t testing.TB, a unixAPI, dir string) (client, server unixConn)
 // fillBacklog dials a listener with a backlog of 1 until a dial fails and
 // returns that error; it must come at once.
 func unixFillBacklog(t *testing.T, a unixAPI, path string) error {
-	s, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	s, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	require.NoError(t, err)
+	syscall.CloseOnExec(s)
 	defer syscall.Close(s)
 	require.NoError(t, syscall.Bind(s, &syscall.SockaddrUnix{Name: path}))
 	require.NoError(t, syscall.Listen(s, 1))
