@@ -319,8 +319,10 @@ func TestUnixCloexec(t *testing.T) {
 	c, s := evnetUnixPair(t, "unix")
 	g, _ := unixgramPair(t, unixAPIs[1], dir)
 	fds := map[string]syscall.Conn{"listener": ln, "dialed": c, "accepted": s, "unixgram": g.(*evnet.UnixConn)}
-	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	require.NoError(t, err)
+	unix.CloseOnExec(pair[0])
+	unix.CloseOnExec(pair[1])
 	f := os.NewFile(uintptr(pair[0]), "pair")
 	defer f.Close()
 	defer unix.Close(pair[1])
