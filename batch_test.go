@@ -200,6 +200,7 @@ func TestUDPBatchErrors(t *testing.T) {
 		_, err := cli.ReadBatch(newMessages(1, 1, 4), 0)
 		done <- err
 	}()
+	assert.True(t, waitParked("(*UDPConn).ReadBatch("), "ReadBatch did not block")
 	require.NoError(t, cli.Close())
 	assert.ErrorIs(t, <-done, net.ErrClosed)
 	_, err = cli.WriteBatch([]ipv4.Message{{Buffers: msg}}, 0)

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -106,6 +107,25 @@ func closedUDPPort(t *testing.T, s udpStack) *net.UDPAddr {
 	a := c.LocalAddr().(*net.UDPAddr)
 	require.NoError(t, c.Close())
 	return a
+}
+
+// waitParked reports whether some goroutine is, or within a bounded number
+// of yields becomes, parked with frame on its stack: how a test knows that
+// an op really blocks before it closes the fd, without sleeping.
+func waitParked(frame string) bool {
+	buf := make([]byte, 1<<20)
+	for range 100000 {
+		all := string(buf[:runtime.Stack(buf, true)])
+		for _, g := range strings.Split(all, "\n\n") {
+			header, _, _ := strings.Cut(g, "\n")
+			parked := !strings.Contains(header, "[running") && !strings.Contains(header, "[runnable")
+			if parked && strings.Contains(g, frame) {
+				return true
+			}
+		}
+		runtime.Gosched()
+	}
+	return false
 }
 
 // deadlineIn is a generous deadline that only bounds a test that fails.
@@ -256,6 +276,7 @@ func TestUDPDifferential(t *testing.T) {
 				_, _, err := srv.ReadFrom(make([]byte, 10))
 				done <- err
 			}()
+			assert.True(t, waitParked("(*UDPConn).ReadFrom("), "ReadFrom did not block")
 			require.NoError(t, srv.Close())
 			return errShape(<-done)
 		},
