@@ -280,3 +280,19 @@ func passFail(ok bool) string {
 	}
 	return "FAIL"
 }
+
+// TestListenPacketUnixgram checks that ListenPacket hands unixgram to the
+// Unix socket code, and that other unix networks fail as in net.
+func TestListenPacketUnixgram(t *testing.T) {
+	dir := t.TempDir()
+	c, err := ListenPacket("unixgram", dir+"/evnet")
+	require.NoError(t, err)
+	defer c.Close()
+	assert.IsType(t, &UnixConn{}, c)
+	assert.Equal(t, dir+"/evnet", c.LocalAddr().String())
+	for _, network := range []string{"unix", "unixpacket"} {
+		_, err := ListenPacket(network, dir+"/"+network)
+		_, nerr := net.ListenPacket(network, dir+"/"+network+"-net")
+		assert.Equal(t, strings.ReplaceAll(errShape(nerr), "-net", ""), errShape(err), network)
+	}
+}
