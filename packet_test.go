@@ -128,6 +128,21 @@ func TestUDPDialer(t *testing.T) {
 			assert.ErrorIs(t, err, context.Canceled)
 		}
 	})
+	t.Run("invalid AddrPorts", func(t *testing.T) {
+		// net turns them into &UDPAddr{} rather than nil: no "missing address".
+		var d Dialer
+		c, err := d.DialUDP(context.Background(), "udp4", netip.AddrPort{}, netip.AddrPort{})
+		nc, nerr := (&net.Dialer{}).DialUDP(context.Background(), "udp4", netip.AddrPort{}, netip.AddrPort{})
+		assert.Equal(t, errShape(nerr), errShape(err))
+		// RemoteAddr differs when getpeername fails (net: ":0", evnet:
+		// "0.0.0.0:0"): sock_unix.go rebuilds it from the sockaddr.
+		if err == nil {
+			c.Close()
+		}
+		if nerr == nil {
+			nc.Close()
+		}
+	})
 	t.Run("nil ctx", func(t *testing.T) {
 		var d Dialer
 		//lint:ignore SA1012 a nil ctx is the point of the test
