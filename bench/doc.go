@@ -1,9 +1,28 @@
 // Package bench holds evnet's side-by-side benchmarks: every workload runs
 // on the standard library's net and on evnet in the same process, as
-// sub-benchmarks "net" and "evnet", so that benchstat can compare them.
+// sub-benchmarks "stack=net" and "stack=evnet", so that benchstat can compare
+// them.
 //
 //	go test -run XXX -bench . -count 10 ./bench/ | tee new.txt
 //	benchstat -col /stack new.txt
 //
-// cmd/evbench runs them interleaved, in fresh processes, and prints ratios.
+// The workloads:
+//
+//	BenchmarkPingPong1           1 conn, 64 B round trips, both ends here: p50/p99, sleeps/op
+//	BenchmarkPingPong64          64 conns at once, the same
+//	BenchmarkPingPongProc        1 conn, the client (on net) in another process
+//	BenchmarkBulk1MiB            streaming 1 MiB writes (MB/s)
+//	BenchmarkAcceptConnectClose  one connection per op (conns/s)
+//	BenchmarkUDP64               64 B datagrams, one WriteTo/ReadFrom each (dgrams/s)
+//	BenchmarkUDPBatch64          net per datagram vs evnet's WriteBatch/ReadBatch (Linux)
+//	BenchmarkIdleConnMem         memory per idle conn with a goroutine blocked in Read
+//	BenchmarkDescMem             heap per registered socket without a goroutine
+//
+// TestSteadyStateAllocs asserts that an evnet TCP conn allocates nothing per
+// Read and Write in steady state; it is the only test here and runs with
+// plain go test.
+//
+// cmd/evbench runs the benchmarks interleaved, in fresh processes, and
+// prints medians, evnet/net ratios and issue 5's goals; bench/RESULTS.md
+// holds its last recorded output.
 package bench

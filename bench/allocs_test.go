@@ -1,0 +1,77 @@
+package bench
+
+import (
+	"io"
+	"testing"
+	"time"
+
+	"github.com/evnet/evnet"
+)
+
+// TestSteadyStateAllocs asserts that an evnet TCP conn allocates nothing
+// per Read and per Write once warmed up, whether the data is already there
+// or the call has to wait for it, and with a read deadline set on every
+// Read as net/http does.
+func TestSteadyStateAllocs(t *testing.T) {
+	ln, err := evnet.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := evnet.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	const runs = 200
+	msg, buf := make([]byte, 64), make([]byte, 64)
+	check := func(name string, f func()) {
+		t.Helper()
+		if got := testing.AllocsPerRun(runs, f); got != 0 {
+			t.Errorf("%s: %v allocs per run, want 0", name, got)
+		}
+	}
+	fail := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Write with room in the socket buffer; the peer does not read yet.
+	check("Write", func() { _, err := c.Write(msg); fail(err) })
+	// Read with the data already queued: AllocsPerRun calls f runs+1
+	// times, so exactly as many messages as the Writes above.
+	check("Read ready", func() { _, err := io.ReadFull(s, buf); fail(err) })
+
+	// Round trips through an echo goroutine: both Reads wait.
+	done := make(chan error, 1)
+	go func() {
+		b := make([]byte, 64)
+		for {
+			if _, err := io.ReadFull(s, b); err != nil {
+				done <- nil // the client closed
+				return
+			}
+			if _, err := s.Write(b); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	check("Write+Read waiting", func() { fail(pingPong(c, msg, buf)) })
+	future := time.Now().Add(time.Hour)
+	check("SetReadDeadline+Write+Read waiting", func() {
+		fail(c.SetReadDeadline(future))
+		fail(pingPong(c, msg, buf))
+	})
+	c.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,62 @@
+package bench
+
+import (
+	"io"
+	"testing"
+)
+
+// BenchmarkBulk1MiB streams 1 MiB writes over one connection to a reader
+// that discards them with a 256 KiB buffer; MB/s is the throughput.
+func BenchmarkBulk1MiB(b *testing.B) {
+	const chunk = 1 << 20
+	forStacks(b, func(b *testing.B, s stack) {
+		ln, err := s.listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ln.Close()
+		done := make(chan error, 1)
+		want := int64(b.N) * chunk
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				done <- err
+				return
+			}
+			defer c.Close()
+			buf := make([]byte, 256<<10)
+			var got int64
+			for got < want {
+				n, err := c.Read(buf)
+				got += int64(n)
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			_, err = c.Write([]byte{1}) // the ack: everything arrived
+			done <- err
+		}()
+		c, err := s.dial("tcp", ln.Addr().String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		msg := make([]byte, chunk)
+		b.ReportAllocs()
+		b.SetBytes(chunk)
+		b.ResetTimer()
+		for range b.N {
+			if _, err := c.Write(msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := io.ReadFull(c, msg[:1]); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+	})
+}
