@@ -6,7 +6,6 @@ import (
 	"context"
 	"net"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -161,7 +160,7 @@ func (d *Dialer) DialUnix(ctx context.Context, network string, laddr, raddr *net
 	if ctx == nil {
 		return nil, opError("dial", network, laddr, raddr, errNilContext)
 	}
-	ctx, cancel := d.dialCtx(ctx)
+	ctx, cancel := d.packetDialCtx(ctx) // net's Dialer.dialCtx, shared with DialUDP
 	defer cancel()
 	return dialUnixContext(ctx, d, network, laddr, raddr)
 }
@@ -186,34 +185,4 @@ func (d *Dialer) dialUnix(ctx context.Context, network string, laddr, raddr *net
 		return nil, err
 	}
 	return newUnixConn(fd, fd.raddr != nil), nil
-}
-
-// dialCtx applies d's Timeout, Deadline and Cancel to ctx, as net's
-// Dialer.dialCtx does for the Dial<Proto> methods of Go 1.26.
-func (d *Dialer) dialCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	cancels := make([]context.CancelFunc, 0, 2)
-	if deadline := d.deadline(ctx, time.Now()); !deadline.IsZero() {
-		if cd, ok := ctx.Deadline(); !ok || deadline.Before(cd) {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithDeadline(ctx, deadline)
-			cancels = append(cancels, cancel)
-		}
-	}
-	if old := d.Cancel; old != nil {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(ctx)
-		cancels = append(cancels, cancel)
-		go func(done <-chan struct{}) {
-			select {
-			case <-old:
-				cancel()
-			case <-done:
-			}
-		}(ctx.Done())
-	}
-	return ctx, func() {
-		for _, cancel := range cancels {
-			cancel()
-		}
-	}
 }
