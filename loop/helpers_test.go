@@ -1,4 +1,4 @@
-//go:build unix
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
 
 package loop
 
@@ -80,7 +80,7 @@ func newTestLoop(t testing.TB, cfg Config) *Loop {
 // socketPair returns a nonblocking CLOEXEC stream pair; a is registered with
 // l, b is a plain fd closed at cleanup.
 func socketPair(t testing.TB, l *Loop) (*Desc, int) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fds, err := streamPair()
 	require.NoError(t, err)
 	d, err := l.Register(fds[0])
 	if err != nil {
@@ -162,4 +162,22 @@ func socketFds(t testing.TB) int {
 		}
 	}
 	return n
+}
+
+// streamPair returns a nonblocking, close-on-exec unix stream socketpair,
+// portably (darwin has no SOCK_NONBLOCK): fork/exec does not run in tests.
+func streamPair() ([2]int, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		return fds, err
+	}
+	for _, fd := range fds {
+		unix.CloseOnExec(fd)
+		if err := unix.SetNonblock(fd, true); err != nil {
+			unix.Close(fds[0])
+			unix.Close(fds[1])
+			return fds, err
+		}
+	}
+	return fds, nil
 }
