@@ -116,27 +116,8 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 	if ctx == nil {
 		return nil, opError("dial", network, nil, nil, errNilContext)
 	}
-	if deadline := d.deadline(ctx, time.Now()); !deadline.IsZero() {
-		if cd, ok := ctx.Deadline(); !ok || deadline.Before(cd) {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithDeadline(ctx, deadline)
-			defer cancel()
-		}
-	}
-	if d.Cancel != nil {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(ctx)
-		defer cancel()
-		stop := make(chan struct{})
-		defer close(stop)
-		go func() {
-			select {
-			case <-d.Cancel:
-				cancel()
-			case <-stop:
-			}
-		}()
-	}
+	ctx, cancel := d.dialCtx(ctx)
+	defer cancel()
 	addrs, err := resolveAddrList(ctx, d.Resolver, "dial", network, address)
 	if err == nil {
 		addrs, err = filterAddrList(addrs, d.LocalAddr)
@@ -155,6 +136,36 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 		return nil, err
 	}
 	return c, nil
+}
+
+// dialCtx applies the Dialer's Timeout, Deadline and Cancel to ctx, as
+// net's Dialer.dialCtx does.
+func (d *Dialer) dialCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	var cancels []context.CancelFunc
+	if deadline := d.deadline(ctx, time.Now()); !deadline.IsZero() {
+		if cd, ok := ctx.Deadline(); !ok || deadline.Before(cd) {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, deadline)
+			cancels = append(cancels, cancel)
+		}
+	}
+	if oldCancel := d.Cancel; oldCancel != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		cancels = append(cancels, cancel)
+		go func(done <-chan struct{}) {
+			select {
+			case <-oldCancel:
+				cancel()
+			case <-done:
+			}
+		}(ctx.Done())
+	}
+	return ctx, func() {
+		for _, cancel := range cancels {
+			cancel()
+		}
+	}
 }
 
 // dialParallel races primaries against fallbacks started after the fallback
@@ -379,6 +390,8 @@ func (d *Dialer) DialTCP(ctx context.Context, network string, laddr, raddr netip
 	if ctx == nil {
 		return nil, opError("dial", network, nil, nil, errNilContext)
 	}
+	ctx, cancel := d.dialCtx(ctx)
+	defer cancel()
 	return dialTCPContext(ctx, d, network, tcpAddrOrNil(laddr), tcpAddrOrNil(raddr))
 }
 

@@ -171,7 +171,7 @@ func (d *Dialer) DialIP(ctx context.Context, network string, laddr, raddr netip.
 	if ctx == nil {
 		return nil, opError("dial", network, nil, nil, errNilContext)
 	}
-	ctx, cancel := d.packetDialCtx(ctx)
+	ctx, cancel := d.dialCtx(ctx)
 	defer cancel()
 	return dialIPContext(ctx, d, network, ipAddrFromAddr(laddr), ipAddrFromAddr(raddr))
 }

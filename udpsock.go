@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -284,7 +283,7 @@ func (d *Dialer) DialUDP(ctx context.Context, network string, laddr, raddr netip
 	if ctx == nil {
 		return nil, opError("dial", network, nil, nil, errNilContext)
 	}
-	ctx, cancel := d.packetDialCtx(ctx)
+	ctx, cancel := d.dialCtx(ctx)
 	defer cancel()
 	return dialUDPContext(ctx, d, network, net.UDPAddrFromAddrPort(laddr), net.UDPAddrFromAddrPort(raddr))
 }
@@ -303,36 +302,6 @@ func dialUDPContext(ctx context.Context, d *Dialer, network string, laddr, raddr
 		return nil, opError("dial", network, udpOpAddr(laddr), raddr, err)
 	}
 	return c, nil
-}
-
-// packetDialCtx applies the Dialer's Timeout, Deadline and Cancel to ctx, as
-// net's Dialer.dialCtx does for DialUDP and DialIP.
-func (d *Dialer) packetDialCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	var cancels []context.CancelFunc
-	if deadline := d.deadline(ctx, time.Now()); !deadline.IsZero() {
-		if cd, ok := ctx.Deadline(); !ok || deadline.Before(cd) {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithDeadline(ctx, deadline)
-			cancels = append(cancels, cancel)
-		}
-	}
-	if oldCancel := d.Cancel; oldCancel != nil {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(ctx)
-		cancels = append(cancels, cancel)
-		go func(done <-chan struct{}) {
-			select {
-			case <-oldCancel:
-				cancel()
-			case <-done:
-			}
-		}(ctx.Done())
-	}
-	return ctx, func() {
-		for _, cancel := range cancels {
-			cancel()
-		}
-	}
 }
 
 // dialUDP creates a UDP socket connected to raddr; the error is unwrapped.

@@ -160,7 +160,7 @@ func (d *Dialer) DialUnix(ctx context.Context, network string, laddr, raddr *net
 	if ctx == nil {
 		return nil, opError("dial", network, laddr, raddr, errNilContext)
 	}
-	ctx, cancel := d.packetDialCtx(ctx) // net's Dialer.dialCtx, shared with DialUDP
+	ctx, cancel := d.dialCtx(ctx)
 	defer cancel()
 	return dialUnixContext(ctx, d, network, laddr, raddr)
 }
