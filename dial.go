@@ -384,22 +384,16 @@ func selfConnect(fd *netFD) bool {
 	return ok1 && ok2 && l.Port == r.Port && l.IP.Equal(r.IP)
 }
 
-// DialTCP connects to raddr from laddr (both may be invalid to mean none);
-// see net.Dialer.DialTCP.
+// DialTCP connects to raddr from laddr with the Dialer's settings; see
+// net.Dialer.DialTCP.
 func (d *Dialer) DialTCP(ctx context.Context, network string, laddr, raddr netip.AddrPort) (*TCPConn, error) {
 	if ctx == nil {
 		return nil, opError("dial", network, nil, nil, errNilContext)
 	}
 	ctx, cancel := d.dialCtx(ctx)
 	defer cancel()
-	return dialTCPContext(ctx, d, network, tcpAddrOrNil(laddr), tcpAddrOrNil(raddr))
-}
-
-func tcpAddrOrNil(ap netip.AddrPort) *net.TCPAddr {
-	if !ap.IsValid() {
-		return nil
-	}
-	return net.TCPAddrFromAddrPort(ap)
+	// As net: an invalid AddrPort still becomes a (zero) *TCPAddr.
+	return dialTCPContext(ctx, d, network, net.TCPAddrFromAddrPort(laddr), net.TCPAddrFromAddrPort(raddr))
 }
 
 // Dial connects to address on network with a zero Dialer; see net.Dial.
