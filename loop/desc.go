@@ -42,15 +42,28 @@ type Desc struct {
 	closeErr  error          // written before destroyed is done
 
 	rd, wd dir
-	mu     sync.Mutex // guards the deadlines and timers of rd and wd
 }
 
 // dir is the readiness and deadline state of one direction.
 type dir struct {
 	ready    chan struct{} // capacity-1 token, filled by a non-blocking send
-	expired  atomic.Bool   // the deadline has passed
-	deadline time.Time     // zero: none; guarded by Desc.mu
-	timer    *time.Timer   // made on first future deadline, then reused
+	deadline atomic.Int64  // monotonic ns since epoch (see mono); 0: none
+	timer    *time.Timer   // the waiter's, made on its first timed wait; used only under the direction's lock
+}
+
+// epoch is the origin of the monotonic deadlines.
+var epoch = time.Now()
+
+// mono converts t to the deadline scale: ns since epoch, at least 1.
+func mono(t time.Time) int64 { return max(int64(t.Sub(epoch)), 1) }
+
+// now is the current time on the deadline scale.
+func now() int64 { return int64(time.Since(epoch)) }
+
+// expired reports whether the direction's deadline has passed.
+func (r *dir) expired() bool {
+	dl := r.deadline.Load()
+	return dl != 0 && now() >= dl
 }
 
 // Fd returns the file descriptor. Use it only while holding a reference
@@ -82,7 +95,7 @@ func (d *Desc) check(r *dir) error {
 	if d.lk.state.Load()&closedBit != 0 || d.loop.closed.Load() {
 		return net.ErrClosed
 	}
-	if r.expired.Load() {
+	if r.expired() {
 		return os.ErrDeadlineExceeded
 	}
 	return nil
@@ -120,66 +133,61 @@ func (d *Desc) wait(r *dir, i selector.Interest) error {
 			return d.check(r) // a closing Desc is deregistered: report that
 		}
 	}
-	<-r.ready
+	dl := r.deadline.Load()
+	if dl == 0 {
+		<-r.ready
+		return d.check(r)
+	}
+	left := dl - now()
+	if left <= 0 {
+		return os.ErrDeadlineExceeded
+	}
+	// The waiter times itself: the runtime timer readies it directly. A
+	// deadline moved earlier pokes ready, and the caller's retry waits
+	// again with the new one.
+	if r.timer == nil {
+		r.timer = time.NewTimer(time.Duration(left))
+	} else {
+		r.timer.Reset(time.Duration(left))
+	}
+	select {
+	case <-r.ready:
+	case <-r.timer.C:
+	}
+	r.timer.Stop()
 	return d.check(r)
 }
 
 // SetDeadline sets the deadline of the directions in mode. A zero t clears
 // it. A t in the past, or earlier than a waiter's current one, wakes that
 // waiter, which then returns os.ErrDeadlineExceeded; a later t keeps it
-// waiting. It returns net.ErrClosed after Close.
+// waiting. It returns net.ErrClosed after Close. It does not allocate.
 func (d *Desc) SetDeadline(t time.Time, mode Mode) error {
 	if err := d.Incref(); err != nil {
 		return err
 	}
 	defer d.Decref()
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	var dl int64
+	if !t.IsZero() {
+		dl = mono(t)
+	}
 	if mode&ModeRead != 0 {
-		d.setDeadline(&d.rd, t)
+		d.rd.setDeadline(dl)
 	}
 	if mode&ModeWrite != 0 {
-		d.setDeadline(&d.wd, t)
+		d.wd.setDeadline(dl)
 	}
 	return nil
 }
 
-// setDeadline runs with d.mu held.
-func (d *Desc) setDeadline(r *dir, t time.Time) {
-	r.deadline = t
-	if t.IsZero() {
-		r.expired.Store(false)
-		if r.timer != nil {
-			r.timer.Stop()
-		}
-		return
-	}
-	left := time.Until(t)
-	if left <= 0 {
-		if r.timer != nil {
-			r.timer.Stop()
-		}
-		r.expired.Store(true)
-		r.poke()
-		return
-	}
-	r.expired.Store(false)
-	if r.timer == nil {
-		r.timer = time.AfterFunc(left, func() { d.fire(r) })
-	} else {
-		r.timer.Reset(left)
-	}
-}
-
-// fire runs when a deadline timer expires. A timer that raced with a later
-// SetDeadline finds the deadline moved and does nothing.
-func (d *Desc) fire(r *dir) {
-	d.mu.Lock()
-	if !r.deadline.IsZero() && !time.Now().Before(r.deadline) {
-		r.expired.Store(true)
+// setDeadline stores dl and wakes a waiter that must see it: one whose
+// deadline moved earlier or appeared. A cleared or later deadline needs no
+// wake: the waiter's timer firing early is a spurious wakeup.
+func (r *dir) setDeadline(dl int64) {
+	old := r.deadline.Swap(dl)
+	if dl != 0 && (old == 0 || dl < old) {
 		r.poke()
 	}
-	d.mu.Unlock()
 }
 
 // evict wakes every waiter; they see the closing state and return
@@ -190,15 +198,9 @@ func (d *Desc) evict() {
 }
 
 // destroy runs once, when the last reference of a closing Desc is dropped:
-// deregister before close (poll.FD.destroy), then close the fd once.
+// deregister before close (poll.FD.destroy), then close the fd once. The
+// waiters' timers are stopped by the waiters themselves.
 func (d *Desc) destroy() {
-	d.mu.Lock()
-	for _, r := range [...]*dir{&d.rd, &d.wd} {
-		if r.timer != nil {
-			r.timer.Stop()
-		}
-	}
-	d.mu.Unlock()
 	d.loop.deregister(d)
 	if err := unix.Close(d.fd); err != nil {
 		// close(2) is not retried, also on EINTR: the fd is gone on Linux

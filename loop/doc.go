@@ -23,8 +23,10 @@
 // is re-armed before each wait). A token is fd | generation<<32, so that an
 // event for a closed-and-reused fd number is dropped, like runtime's fdseq.
 // Steady state allocates nothing per wait or per SetDeadline: a Desc has a
-// capacity-1 readiness channel per direction and one reusable timer per
-// direction, made on its first future deadline.
+// capacity-1 readiness channel per direction, a deadline stored as an atomic
+// monotonic offset, and one reusable timer per direction that a waiter with
+// a deadline selects on (made on its first timed wait), so that an expiry
+// readies the waiter straight from the runtime's timer.
 //
 // # How the loop waits
 //
