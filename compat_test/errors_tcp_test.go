@@ -1,3 +1,5 @@
+//go:build linux
+
 package compat_test
 
 // The A1 rows for TCP, dial and listen: every TCP and dial/listen row of

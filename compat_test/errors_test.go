@@ -1,3 +1,5 @@
+//go:build linux
+
 package compat_test
 
 // A1: error-contract parity (RELIABILITY.md §4.1 A1, §4.3).

@@ -1,3 +1,5 @@
+//go:build linux
+
 package compat_test
 
 // Error-shape checkers, in the spirit of $GOROOT/src/net/error_test.go's

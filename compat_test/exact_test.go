@@ -1,3 +1,5 @@
+//go:build linux
+
 package compat_test
 
 // Exactness goals on TCP (RELIABILITY.md §4.1): A9 partial progress and big

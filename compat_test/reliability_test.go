@@ -1,3 +1,5 @@
+//go:build linux
+
 package compat_test
 
 // Tier A reliability tests for TCP (RELIABILITY.md §4.1). Each goal logs one

@@ -1,3 +1,5 @@
+//go:build linux
+
 package compat_test
 
 import (
