@@ -159,49 +159,34 @@ func (fd *netFD) Write(p []byte) (int, error) {
 }
 
 // writeBuffers writes v with sendmsg's gather I/O, at most IOV_MAX slices
-// per call, consuming what was written from v.
+// per call, consuming what was written from v. The wait protocol is
+// ioWait's: after EAGAIN it resumes with what is left of v.
 func (fd *netFD) writeBuffers(v *[][]byte) (int64, error) {
-	if err := fd.pd.WriteLock(); err != nil {
-		return 0, err
-	}
-	defer fd.pd.WriteUnlock()
-	if err := fd.pd.PrepareWrite(); err != nil {
-		return 0, err
-	}
 	const iovMax = 1024
 	var total int64
-	for len(*v) > 0 {
-		chunk := *v
-		if len(chunk) > iovMax {
-			chunk = chunk[:iovMax]
-		}
-		size := 0
-		for _, b := range chunk {
-			size += len(b)
-		}
-		if size == 0 {
-			*v = (*v)[len(chunk):] // only empty slices here: nothing to send
-			continue
-		}
-		n, err := unix.SendmsgBuffers(fd.pd.Fd(), chunk, nil, nil, sendFlags)
-		if n > 0 {
-			total += int64(n)
-			consume(v, int64(n))
-		}
-		switch err {
-		case nil:
-			continue
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-			if err = fd.pd.WaitWrite(); err == nil {
+	err := fd.ioWait(false, "writev", func(s int) error {
+		for len(*v) > 0 {
+			chunk := (*v)[:min(len(*v), iovMax)]
+			size := 0
+			for _, b := range chunk {
+				size += len(b)
+			}
+			if size == 0 {
+				*v = (*v)[len(chunk):] // only empty slices here: nothing to send
 				continue
 			}
-			return total, err
+			n, err := unix.SendmsgBuffers(s, chunk, nil, nil, sendFlags)
+			if n > 0 {
+				total += int64(n)
+				consume(v, int64(n))
+			}
+			if err != nil {
+				return err
+			}
 		}
-		return total, os.NewSyscallError("writev", err)
-	}
-	return total, nil
+		return nil
+	})
+	return total, err
 }
 
 // consume drops n written bytes from the front of v, as net.Buffers does.
