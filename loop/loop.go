@@ -197,8 +197,11 @@ func (l *Loop) waitSelect() {
 }
 
 // selectTracked is Select for blocking mode, recording the call for
-// waitSelect.
+// waitSelect; only selectors that emulate edges (poll(2)) need the record.
 func (l *Loop) selectTracked(timeout time.Duration) (int, error) {
+	if l.rearm == nil {
+		return l.sel.Select(l.events, timeout)
+	}
 	l.selMu.Lock()
 	l.selecting = true
 	l.selMu.Unlock()
