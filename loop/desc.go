@@ -70,9 +70,6 @@ func (r *dir) expired() bool {
 // (Incref, ReadLock or WriteLock).
 func (d *Desc) Fd() int { return d.fd }
 
-// Loop returns the loop the Desc is registered with.
-func (d *Desc) Loop() *Loop { return d.loop }
-
 // poke wakes the direction's waiter, if any, or leaves a token for the next
 // wait. It never blocks.
 func (r *dir) poke() {

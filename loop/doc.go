@@ -81,6 +81,8 @@
 //
 // Default returns the process-wide Group; each new fd is registered with the
 // next loop in turn. Its size is EVNET_LOOPS, or one loop per four Ps (at
-// least one): a parked loop costs no thread, and one loop harvests tens of
-// thousands of events per millisecond, so more loops only add goroutines.
+// least one). A parked loop costs a goroutine, not a thread. The default is
+// not tuned: on the 2-vCPU machine only one loop was measured (64 conns at
+// 0.85–1.05× net's round trips, bench/RESULTS.md); ENGINE.md found one loop
+// per CPU inconclusive there.
 package loop

@@ -124,6 +124,3 @@ func (d *Desc) Close() error {
 	d.destroyed.Wait()
 	return d.closeErr
 }
-
-// Closing reports whether Close has been called.
-func (d *Desc) Closing() bool { return d.lk.state.Load()&closedBit != 0 }
