@@ -2,12 +2,13 @@
 
 package evnet
 
-import "golang.org/x/sys/unix"
+import "syscall"
 
 // acceptName is the syscall named in accept errors.
 const acceptName = "accept4"
 
 // sysAccept accepts a nonblocking, close-on-exec connection in one syscall.
-func sysAccept(fd int) (int, unix.Sockaddr, error) {
-	return unix.Accept4(fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+// It is syscall's accept4, as net's, not x/sys's: see connaddr_unix.go.
+func sysAccept(fd int) (int, syscall.Sockaddr, error) {
+	return syscall.Accept4(fd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
 }

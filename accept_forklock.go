@@ -13,11 +13,12 @@ const acceptName = "accept"
 
 // sysAccept accepts a connection and makes it nonblocking and close-on-exec,
 // holding ForkLock so that no fork sees it first (x/sys has no accept4 here).
-func sysAccept(fd int) (int, unix.Sockaddr, error) {
+// It is syscall's accept, as net's, not x/sys's: see connaddr_unix.go.
+func sysAccept(fd int) (int, syscall.Sockaddr, error) {
 	syscall.ForkLock.RLock()
-	nfd, sa, err := unix.Accept(fd)
+	nfd, sa, err := syscall.Accept(fd)
 	if err == nil {
-		unix.CloseOnExec(nfd)
+		syscall.CloseOnExec(nfd)
 	}
 	syscall.ForkLock.RUnlock()
 	if err != nil {

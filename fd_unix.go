@@ -220,8 +220,8 @@ func (fd *netFD) accept() (*netFD, error) {
 			if err != nil {
 				return nil, err
 			}
-			lsa, _ := unix.Getsockname(s) // on failure the address stays nil, as in net
-			nfd.setAddr(sockaddrToAddr(fd.sotype, lsa), sockaddrToAddr(fd.sotype, rsa))
+			lsa, _ := syscall.Getsockname(s) // on failure the address stays nil, as in net
+			nfd.setAddr(connAddrs(fd.sotype, lsa, rsa))
 			return nfd, nil
 		case unix.EINTR:
 			continue
@@ -240,28 +240,30 @@ func (fd *netFD) accept() (*netFD, error) {
 }
 
 // connect connects to ra, waiting on the loop, and honours ctx's deadline and
-// cancellation as net's netFD.connect does.
-func (fd *netFD) connect(ctx context.Context, ra unix.Sockaddr) error {
+// cancellation as net's netFD.connect does. Like net's, it returns the peer's
+// address when it had to ask for it (getpeername) to tell a connection from a
+// spurious wakeup; otherwise the caller asks.
+func (fd *netFD) connect(ctx context.Context, ra unix.Sockaddr) (syscall.Sockaddr, error) {
 	// Drop stale readiness before the attempt, never after it: the edge of
 	// a connection that completes at once may already be in the token.
 	if err := fd.pd.PrepareWrite(); err != nil {
-		return err
+		return nil, err
 	}
 	switch err := unix.Connect(fd.pd.Fd(), ra); err {
 	case unix.EINPROGRESS, unix.EALREADY, unix.EINTR:
 	case nil, unix.EISCONN:
 		select {
 		case <-ctx.Done():
-			return mapErr(ctx.Err())
+			return nil, mapErr(ctx.Err())
 		default:
 		}
-		return nil
+		return nil, nil
 	default:
-		return os.NewSyscallError("connect", err)
+		return nil, os.NewSyscallError("connect", err)
 	}
 	if deadline, ok := ctx.Deadline(); ok {
 		if err := fd.pd.SetDeadline(deadline, loop.ModeWrite); err != nil {
-			return err
+			return nil, err
 		}
 		defer fd.pd.SetDeadline(time.Time{}, loop.ModeWrite)
 	}
@@ -273,28 +275,28 @@ func (fd *netFD) connect(ctx context.Context, ra unix.Sockaddr) error {
 	for {
 		if err := fd.pd.WaitWrite(); err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
-				return mapErr(ctxErr)
+				return nil, mapErr(ctxErr)
 			}
-			return err
+			return nil, err
 		}
 		nerr, err := unix.GetsockoptInt(fd.pd.Fd(), unix.SOL_SOCKET, unix.SO_ERROR)
 		if err != nil {
-			return os.NewSyscallError("getsockopt", err)
+			return nil, os.NewSyscallError("getsockopt", err)
 		}
 		switch e := syscall.Errno(nerr); e {
 		case unix.EINPROGRESS, unix.EALREADY, unix.EINTR:
 			continue // not yet: a spurious wakeup
 		case unix.EISCONN:
-			return nil
+			return nil, nil
 		case 0:
 			// Connected, unless the wakeup was spurious: getpeername tells
-			// (ENOTCONN), as net checks.
-			if _, err := unix.Getpeername(fd.pd.Fd()); err == nil {
-				return nil
+			// (ENOTCONN), as net checks. syscall's, see connaddr_unix.go.
+			if rsa, err := syscall.Getpeername(fd.pd.Fd()); err == nil {
+				return rsa, nil
 			}
 			continue
 		default:
-			return os.NewSyscallError("connect", e)
+			return nil, os.NewSyscallError("connect", e)
 		}
 	}
 }

@@ -73,21 +73,24 @@ func (fd *netFD) setup(ctx context.Context, s sockSpec) error {
 			return err
 		}
 	}
+	var rsa syscall.Sockaddr
 	if s.raddr != nil {
-		if err := fd.connect(ctx, s.raddr); err != nil {
+		var err error
+		if rsa, err = fd.connect(ctx, s.raddr); err != nil {
 			return err
 		}
 	}
+	// The addresses are read as net reads them: see connaddr_unix.go.
 	return fd.control(func(sfd int) error {
-		lsa, _ := unix.Getsockname(sfd) // on failure the address stays nil, as in net
-		var rsa unix.Sockaddr
-		if s.raddr != nil {
-			rsa, _ = unix.Getpeername(sfd)
-			if rsa == nil {
-				rsa = s.raddr
-			}
+		lsa, _ := syscall.Getsockname(sfd) // on failure the address stays nil, as in net
+		if s.raddr != nil && rsa == nil {
+			rsa, _ = syscall.Getpeername(sfd)
 		}
-		fd.setAddr(sockaddrToAddr(s.sotype, lsa), sockaddrToAddr(s.sotype, rsa))
+		laddr, raddr := connAddrs(s.sotype, lsa, rsa)
+		if s.raddr != nil && raddr == nil {
+			raddr = sockaddrToAddr(s.sotype, s.raddr) // no peer to ask: the one dialed, as net
+		}
+		fd.setAddr(laddr, raddr)
 		return nil
 	})
 }

@@ -84,18 +84,24 @@ func sockaddrToIPPort(sa unix.Sockaddr) (net.IP, int, string, bool) {
 // nil (a nil interface) if there is none.
 func sockaddrToAddr(sotype int, sa unix.Sockaddr) net.Addr {
 	if ip, port, zone, ok := sockaddrToIPPort(sa); ok {
-		switch sotype {
-		case unix.SOCK_STREAM:
-			return &net.TCPAddr{IP: ip, Port: port, Zone: zone}
-		case unix.SOCK_DGRAM:
-			return &net.UDPAddr{IP: ip, Port: port, Zone: zone}
-		case unix.SOCK_RAW:
-			return &net.IPAddr{IP: ip, Zone: zone}
-		}
-		return nil
+		return netAddr(sotype, ip, port, zone)
 	}
 	if sa, ok := sa.(*unix.SockaddrUnix); ok {
 		return &net.UnixAddr{Name: sa.Name, Net: unixNet(sotype)}
+	}
+	return nil
+}
+
+// netAddr returns the net.Addr of a socket type for an IP, port and zone,
+// or nil (a nil interface) if the type has none.
+func netAddr(sotype int, ip net.IP, port int, zone string) net.Addr {
+	switch sotype {
+	case unix.SOCK_STREAM:
+		return &net.TCPAddr{IP: ip, Port: port, Zone: zone}
+	case unix.SOCK_DGRAM:
+		return &net.UDPAddr{IP: ip, Port: port, Zone: zone}
+	case unix.SOCK_RAW:
+		return &net.IPAddr{IP: ip, Zone: zone}
 	}
 	return nil
 }

@@ -149,7 +149,8 @@ func (fd *netFD) unixConnect(ctx context.Context, name string) error {
 		}
 		return nil
 	case syscall.EINPROGRESS, syscall.EALREADY, syscall.EINTR:
-		return fd.connect(ctx, &unix.SockaddrUnix{Name: name})
+		_, err := fd.connect(ctx, &unix.SockaddrUnix{Name: name}) // setup asks for the peer
+		return err
 	}
 	return os.NewSyscallError("connect", err)
 }
