@@ -94,9 +94,11 @@ func (d *Dialer) ctrl() ctrlFunc {
 	if d.ControlContext != nil {
 		return d.ControlContext
 	}
-	if d.Control != nil {
+	if control := d.Control; control != nil {
+		// The closure holds the func, not d: holding d would put every
+		// Dialer on the heap, also net.Dial's zero one.
 		return func(_ context.Context, network, address string, c syscall.RawConn) error {
-			return d.Control(network, address, c)
+			return control(network, address, c)
 		}
 	}
 	return nil
@@ -139,34 +141,35 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 }
 
 // dialCtx applies the Dialer's Timeout, Deadline and Cancel to ctx, as
-// net's Dialer.dialCtx does.
+// net's Dialer.dialCtx does. A dial with none of them costs no allocation.
 func (d *Dialer) dialCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	var cancels []context.CancelFunc
+	cancel := noCancel
 	if deadline := d.deadline(ctx, time.Now()); !deadline.IsZero() {
 		if cd, ok := ctx.Deadline(); !ok || deadline.Before(cd) {
-			var cancel context.CancelFunc
 			ctx, cancel = context.WithDeadline(ctx, deadline)
-			cancels = append(cancels, cancel)
 		}
 	}
 	if oldCancel := d.Cancel; oldCancel != nil {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(ctx)
-		cancels = append(cancels, cancel)
+		deadlineCancel := cancel
+		var cancelCancel context.CancelFunc
+		ctx, cancelCancel = context.WithCancel(ctx)
+		cancel = func() {
+			deadlineCancel()
+			cancelCancel()
+		}
 		go func(done <-chan struct{}) {
 			select {
 			case <-oldCancel:
-				cancel()
+				cancelCancel()
 			case <-done:
 			}
 		}(ctx.Done())
 	}
-	return ctx, func() {
-		for _, cancel := range cancels {
-			cancel()
-		}
-	}
+	return ctx, cancel
 }
+
+// noCancel is the CancelFunc of a context dialCtx did not derive.
+func noCancel() {}
 
 // dialParallel races primaries against fallbacks started after the fallback
 // delay, as net's dialParallel; the first connection wins.
@@ -182,8 +185,11 @@ func (d *Dialer) dialParallel(ctx context.Context, network string, primaries, fa
 	results := make(chan result, 2)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The racers dial with a copy of d: capturing d itself would put every
+	// Dialer on the heap, also the ones that never race.
+	dc := *d
 	race := func(primary bool, ras []net.Addr) {
-		c, err := d.dialSerial(ctx, network, ras)
+		c, err := dc.dialSerial(ctx, network, ras)
 		results <- result{c, err, primary}
 	}
 	go race(true, primaries)
@@ -360,7 +366,10 @@ func (d *Dialer) dialTCP(ctx context.Context, network string, laddr, raddr *net.
 		return nil, err
 	}
 	spec := sockSpec{net: network, family: family, sotype: unix.SOCK_STREAM, ipv6only: ipv6only,
-		raddr: ra, ctrl: d.ctrl(), ctrlAddr: raddr.String()}
+		raddr: ra, ctrl: d.ctrl()}
+	if spec.ctrl != nil {
+		spec.ctrlAddr = raddr.String()
+	}
 	if laddr != nil {
 		if spec.laddr, err = ipToSockaddr(family, laddr.IP, laddr.Port, laddr.Zone); err != nil {
 			return nil, err

@@ -41,11 +41,12 @@ func (lc *ListenConfig) SetMultipathTCP(use bool) {
 }
 
 func (lc *ListenConfig) ctrl() ctrlFunc {
-	if lc.Control == nil {
+	control := lc.Control // not lc: see Dialer.ctrl
+	if control == nil {
 		return nil
 	}
 	return func(_ context.Context, network, address string, c syscall.RawConn) error {
-		return lc.Control(network, address, c)
+		return control(network, address, c)
 	}
 }
 
@@ -86,8 +87,12 @@ func (lc *ListenConfig) listenTCP(ctx context.Context, network string, laddr *ne
 	if err != nil {
 		return nil, err
 	}
-	fd, err := socket(ctx, sockSpec{net: network, family: family, sotype: unix.SOCK_STREAM, ipv6only: ipv6only,
-		laddr: sa, listen: true, ctrl: lc.ctrl(), ctrlAddr: laddr.String()})
+	spec := sockSpec{net: network, family: family, sotype: unix.SOCK_STREAM, ipv6only: ipv6only,
+		laddr: sa, listen: true, ctrl: lc.ctrl()}
+	if spec.ctrl != nil {
+		spec.ctrlAddr = laddr.String()
+	}
+	fd, err := socket(ctx, spec)
 	if err != nil {
 		return nil, err
 	}

@@ -214,6 +214,9 @@ func isIPv4Addr(a net.Addr) bool { return addrIP(a).To4() != nil }
 // partition splits addrs into the ones of the first address's family and
 // the others, for Happy Eyeballs (RFC 6555).
 func partition(addrs []net.Addr) (primaries, fallbacks []net.Addr) {
+	if len(addrs) == 1 {
+		return addrs, nil // the common case, without a copy
+	}
 	var primaryV4 bool
 	for i, a := range addrs {
 		v4 := isIPv4Addr(a)
