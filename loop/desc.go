@@ -46,9 +46,10 @@ type Desc struct {
 
 // dir is the readiness and deadline state of one direction.
 type dir struct {
-	ready    chan struct{} // capacity-1 token, filled by a non-blocking send
-	deadline atomic.Int64  // monotonic ns since epoch (see mono); 0: none
-	timer    *time.Timer   // the waiter's, made on its first timed wait; used only under the direction's lock
+	ready    chan struct{}        // capacity-1 token, filled by a non-blocking send
+	deadline atomic.Int64         // monotonic ns since epoch (see mono); 0: none
+	timer    *time.Timer          // the waiter's, made on its first timed wait; used only under the direction's lock
+	slot     atomic.Pointer[slot] // read direction: the Desc's direct-read slot, if it has one
 }
 
 // epoch is the origin of the monotonic deadlines.
@@ -76,6 +77,11 @@ func (r *dir) poke() {
 	select {
 	case r.ready <- struct{}{}:
 	default: // a token is already pending: the wakes coalesce
+	}
+	// A direct reader waits on its slot, not on ready: kick it. The kick
+	// stays in the slot's ready list until the reader's next look.
+	if sl := r.slot.Load(); sl != nil {
+		sl.kick()
 	}
 }
 
@@ -131,6 +137,20 @@ func (d *Desc) wait(r *dir, i selector.Interest) error {
 		}
 	}
 	dl := r.deadline.Load()
+	if r == &d.rd {
+		sl := r.slot.Load()
+		if sl == nil && d.loop.direct.free.Load() != 0 && d.adopt() {
+			// A poke before the slot was published went to ready alone:
+			// return for a retry, as a spurious wakeup, and wait on the
+			// slot from the next wait on. (Slot stored, then deadline and
+			// state loaded; pokers store those, then load the slot.)
+			return d.check(r)
+		}
+		if sl != nil {
+			sl.wait(dl)
+			return d.check(r)
+		}
+	}
 	if dl == 0 {
 		<-r.ready
 		return d.check(r)
@@ -153,6 +173,30 @@ func (d *Desc) wait(r *dir, i selector.Interest) error {
 	}
 	r.timer.Stop()
 	return d.check(r)
+}
+
+// adopt gives d a direct-read slot, if one is free, and reports whether it
+// did: its fd moves, for
+// readability, from the loop's selector to the slot's, and stays there until
+// destroy. It runs under the read lock, on the reader's first wait.
+func (d *Desc) adopt() bool {
+	sl := d.loop.direct.acquire()
+	if sl == nil {
+		return false
+	}
+	if sl.attach(d.fd) != nil {
+		d.loop.direct.release(sl)
+		return false
+	}
+	// Both selectors report readability until the loop's stops: an edge
+	// meanwhile is seen twice at worst, never lost.
+	if d.loop.sel.Reregister(d.fd, d.token, selector.Writable) != nil {
+		sl.detach(d.fd)
+		d.loop.direct.release(sl)
+		return false
+	}
+	d.rd.slot.Store(sl)
+	return true
 }
 
 // SetDeadline sets the deadline of the directions in mode. A zero t clears
@@ -199,6 +243,10 @@ func (d *Desc) evict() {
 // waiters' timers are stopped by the waiters themselves.
 func (d *Desc) destroy() {
 	d.loop.deregister(d)
+	if sl := d.rd.slot.Load(); sl != nil {
+		sl.detach(d.fd)
+		d.loop.direct.release(sl)
+	}
 	if err := unix.Close(d.fd); err != nil {
 		// close(2) is not retried, also on EINTR: the fd is gone on Linux
 		// and retrying could close a reused number.

@@ -73,7 +73,8 @@ func (g *Group) Close() error {
 
 // Default returns the process-wide group, built on first use. Its size is
 // EVNET_LOOPS if set (a positive integer), else DefaultSize(); its run mode
-// is EVNET_LOOP_MODE ("parked" or "blocking", see doc.go).
+// is EVNET_LOOP_MODE ("parked" or "blocking", see doc.go); EVNET_DIRECT sets
+// the direct-wait slots per loop.
 var Default = sync.OnceValues(func() (*Group, error) {
 	n, err := sizeFromEnv(os.Getenv("EVNET_LOOPS"))
 	if err != nil {
@@ -83,8 +84,28 @@ var Default = sync.OnceValues(func() (*Group, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewGroup(n, Config{Blocking: blocking})
+	direct, err := directFromEnv(os.Getenv("EVNET_DIRECT"))
+	if err != nil {
+		return nil, err
+	}
+	return NewGroup(n, Config{Blocking: blocking, Direct: direct})
 })
+
+// directFromEnv parses EVNET_DIRECT, the number of direct-wait slots per
+// loop (Config.Direct): empty for the default, 0 for none, else 1 to 64.
+func directFromEnv(v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > maxSlots {
+		return 0, fmt.Errorf("evnet/loop: EVNET_DIRECT=%q: want an integer from 0 to %d", v, maxSlots)
+	}
+	if n == 0 {
+		return -1, nil
+	}
+	return n, nil
+}
 
 // modeFromEnv parses EVNET_LOOP_MODE: "parked" (the default where the
 // selector has a pollable fd) or "blocking".

@@ -46,6 +46,12 @@ func backends(t testing.TB) []backend {
 			}
 			if pollable {
 				out = append(out, backend{sn + "+" + wn + "/parked", cfg})
+				if defaultDirect > 0 {
+					// Readers on their channel, as when all slots are taken.
+					nd := cfg
+					nd.Direct = -1
+					out = append(out, backend{sn + "+" + wn + "/parked-nodirect", nd})
+				}
 				cfg.Blocking = true
 				out = append(out, backend{sn + "+" + wn + "/blocking", cfg})
 			} else {

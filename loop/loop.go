@@ -34,6 +34,11 @@ type Config struct {
 	// Blocking forces the blocking run mode (an OS thread sleeps in Select)
 	// even when the selector has a pollable fd. For measurements and tests.
 	Blocking bool
+	// Direct is the number of waiters that may park on the runtime's poller
+	// at once (see doc.go, "Direct waiters"); the others wait on their
+	// readiness channel. 0 means the platform default, a negative value
+	// none. Only a parked loop has direct waiters.
+	Direct int
 }
 
 // Loop owns one selector and one waker and runs one goroutine that turns
@@ -46,6 +51,7 @@ type Loop struct {
 	reg    registry
 	gen    atomic.Uint32
 	parked bool // the goroutine parks on the runtime's poller (see doc.go)
+	direct slots
 
 	// In blocking mode, the Select in flight, so that deregister can wait
 	// until a poll(2) that was given an fd has returned (see waitSelect).
@@ -94,6 +100,13 @@ func New(cfg Config) (*Loop, error) {
 			return nil, err
 		}
 		l.parked = true
+		if err := l.direct.make(cfg.Direct); err != nil {
+			l.direct.close()
+			l.pfile.Close() // the slot error is the one worth reporting
+			wk.Close()
+			sel.Close()
+			return nil, err
+		}
 	}
 	go l.run(rc)
 	return l, nil
@@ -232,7 +245,7 @@ func (l *Loop) Close() error {
 		errs = append(errs, werr)
 	}
 	if l.pfile != nil {
-		errs = append(errs, l.pfile.Close())
+		errs = append(errs, l.pfile.Close(), l.direct.close())
 	}
 	errs = append(errs, l.wk.Close(), l.sel.Close())
 	return errors.Join(errs...)

@@ -1,0 +1,151 @@
+//go:build linux
+
+package loop
+
+import (
+	"net"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+// slotted counts the Descs that hold a direct-read slot.
+func slotted(ds []*Desc) int {
+	n := 0
+	for _, d := range ds {
+		if d.rd.slot.Load() != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// TestDirectSlotsRunOut blocks more readers than there are slots: the first
+// ones park on slots, the others on their channels, and every one is woken
+// by its own data, in an order unrelated to who got a slot.
+func TestDirectSlotsRunOut(t *testing.T) {
+	l := newTestLoop(t, Config{Direct: 2})
+	const n = 6
+	ds := make([]*Desc, n)
+	peers := make([]int, n)
+	for i := range ds {
+		ds[i], peers[i] = socketPair(t, l)
+	}
+	adopt(t, ds[3])
+	adopt(t, ds[1])
+	for round := range 20 {
+		var wg sync.WaitGroup
+		got := make([]byte, n)
+		errs := make([]error, n)
+		for i, d := range ds {
+			wg.Go(func() {
+				buf := make([]byte, 1)
+				_, errs[i] = readOnce(d, buf)
+				got[i] = buf[0]
+			})
+		}
+		for i := n - 1; i >= 0; i-- {
+			_, err := unix.Write(peers[i], []byte{byte('a' + i + round%100)})
+			require.NoError(t, err)
+		}
+		wg.Wait()
+		for i := range ds {
+			require.NoError(t, errs[i])
+			assert.Equal(t, byte('a'+i+round%100), got[i], "reader %d", i)
+		}
+	}
+	assert.Equal(t, 2, slotted(ds), "slots held")
+	assert.Zero(t, l.direct.free.Load(), "free slots")
+}
+
+// TestDirectSlotFreedByClose checks that a closed Desc gives its slot back
+// and that the next reader takes it and is woken through it.
+func TestDirectSlotFreedByClose(t *testing.T) {
+	l := newTestLoop(t, Config{Direct: 1})
+	d1, p1 := socketPair(t, l)
+	adopt(t, d1)
+	readAfterWrite(t, d1, p1)
+	require.NoError(t, d1.Close())
+	assert.Equal(t, uint64(1), l.direct.free.Load(), "slot back in the free set")
+
+	d2, p2 := socketPair(t, l)
+	adopt(t, d2)
+	readAfterWrite(t, d2, p2)
+}
+
+// adopt makes d's reader take a slot: with nothing to read, its first
+// wait adopts one and returns at once (a spurious wakeup).
+func adopt(t *testing.T, d *Desc) {
+	t.Helper()
+	require.NoError(t, d.ReadLock())
+	defer d.ReadUnlock()
+	require.NoError(t, d.PrepareRead())
+	require.NoError(t, d.WaitRead())
+	require.NotNil(t, d.rd.slot.Load(), "no slot adopted")
+}
+
+// readAfterWrite reads one byte through d, racing a write to peer.
+func readAfterWrite(t *testing.T, d *Desc, peer int) {
+	t.Helper()
+	got := make(chan error, 1)
+	go func() {
+		_, err := readOnce(d, make([]byte, 1))
+		got <- err
+	}()
+	_, err := unix.Write(peer, []byte("x"))
+	require.NoError(t, err)
+	select {
+	case err := <-got:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("reader not woken")
+	}
+}
+
+// TestDirectReaderDeadlineAndClose checks a reader parked on its slot for
+// the three ways out besides data: its deadline passing on the runtime's
+// timer, a deadline moved into the past, and Close.
+func TestDirectReaderDeadlineAndClose(t *testing.T) {
+	l := newTestLoop(t, Config{Direct: 1})
+	d, p := socketPair(t, l)
+	adopt(t, d)
+	readAfterWrite(t, d, p)
+
+	require.NoError(t, d.SetDeadline(time.Now().Add(20*time.Millisecond), ModeRead))
+	start := time.Now()
+	_, err := readOnce(d, make([]byte, 1))
+	assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	assert.GreaterOrEqual(t, time.Since(start), 19*time.Millisecond, "returned early")
+
+	require.NoError(t, d.SetDeadline(time.Now().Add(time.Hour), ModeRead))
+	got := make(chan error, 1)
+	go func() {
+		_, err := readOnce(d, make([]byte, 1))
+		got <- err
+	}()
+	require.NoError(t, d.SetDeadline(time.Now().Add(-time.Second), ModeRead))
+	select {
+	case err := <-got:
+		assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	case <-time.After(10 * time.Second):
+		t.Fatal("past deadline did not wake the reader")
+	}
+
+	require.NoError(t, d.SetDeadline(time.Time{}, ModeRead))
+	go func() {
+		_, err := readOnce(d, make([]byte, 1))
+		got <- err
+	}()
+	require.NoError(t, d.Close())
+	select {
+	case err := <-got:
+		assert.ErrorIs(t, err, net.ErrClosed)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not wake the reader")
+	}
+}
