@@ -91,6 +91,9 @@ func (fd *netFD) Read(p []byte) (int, error) {
 	if len(p) > maxRW {
 		p = p[:maxRW]
 	}
+	if n, err, ok := fd.pd.ReadDirect(p); ok {
+		return n, fd.eofError(n, err)
+	}
 	for {
 		n, err := unix.Read(fd.pd.Fd(), p)
 		if err != nil {

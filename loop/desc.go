@@ -175,6 +175,20 @@ func (d *Desc) wait(r *dir, i selector.Interest) error {
 	return d.check(r)
 }
 
+// ReadDirect reads into p with read(2) if d's reader has a direct-read slot,
+// doing the work of the syscall, WaitRead and retry loop in one, and reports
+// ok false if it has none: the caller then reads as usual. Call it under
+// the read lock, after PrepareRead, with a non-empty p. err is
+// net.ErrClosed, os.ErrDeadlineExceeded or read's *os.SyscallError.
+func (d *Desc) ReadDirect(p []byte) (n int, err error, ok bool) {
+	sl := d.rd.slot.Load()
+	if sl == nil {
+		return 0, nil, false
+	}
+	n, err = sl.read(d, p)
+	return n, err, true
+}
+
 // adopt gives d a direct-read slot, if one is free, and reports whether it
 // did: its fd moves, for
 // readability, from the loop's selector to the slot's, and stays there until

@@ -4,6 +4,7 @@ package loop
 
 import (
 	"encoding/binary"
+	"errors"
 	"os"
 	"syscall"
 	"time"
@@ -32,6 +33,13 @@ type slot struct {
 	evs   [2]unix.EpollEvent
 	dl    int64 // the deadline last set on f; 0: none
 	ready func(uintptr) bool
+
+	// The state of read, which runs its syscall inside RawConn.Read.
+	d      *Desc
+	buf    []byte
+	n      int
+	err    error
+	readFn func(uintptr) bool
 }
 
 // slotKick is the epoll data of a slot's eventfd.
@@ -77,6 +85,7 @@ func newSlot() (*slot, error) {
 		n, err := unix.EpollWait(sl.epfd, sl.evs[:], 0)
 		return n > 0 || err != nil && err != unix.EINTR
 	}
+	sl.readFn = sl.tryRead
 	return sl, nil
 }
 
@@ -102,18 +111,78 @@ func (sl *slot) kick() { _, _ = unix.Write(sl.kfd, sl.one[:]) }
 // the runtime's readiness first; the first call of ready then finds an edge
 // that came before, in the slot's epoll.
 func (sl *slot) wait(dl int64) {
-	if dl != sl.dl {
-		var t time.Time
-		if dl != 0 {
-			t = epoch.Add(time.Duration(dl))
-		}
-		// It fails only when the slot is closed, which Read reports too.
-		_ = sl.f.SetReadDeadline(t)
-		sl.dl = dl
-	}
+	sl.setDeadline(dl)
 	// os.ErrDeadlineExceeded or a closed file: the caller's check tells
 	// which; anything else is a spurious wakeup.
 	_ = sl.rc.Read(sl.ready)
+}
+
+// setDeadline gives f the reader's deadline, so that the runtime's timer
+// ends the wait.
+func (sl *slot) setDeadline(dl int64) {
+	if dl == sl.dl {
+		return
+	}
+	var t time.Time
+	if dl != 0 {
+		t = epoch.Add(time.Duration(dl))
+	}
+	// It fails only when the slot is closed, which Read reports too.
+	_ = sl.f.SetReadDeadline(t)
+	sl.dl = dl
+}
+
+// read is Desc.ReadDirect: read(2) into p from inside RawConn.Read, the way
+// internal/poll reads, so that a wait costs no syscall of its own: the
+// runtime resets its readiness, tryRead reads, and on EAGAIN the runtime
+// parks the reader until the slot's epoll has a new edge.
+func (sl *slot) read(d *Desc, p []byte) (int, error) {
+	sl.d, sl.buf = d, p
+	defer func() { sl.d, sl.buf, sl.err = nil, nil, nil }()
+	for {
+		sl.n, sl.err = 0, nil
+		sl.setDeadline(d.rd.deadline.Load())
+		if err := sl.rc.Read(sl.readFn); err != nil {
+			// The runtime's timer fired, or the loop closed the slot.
+			// Only check decides; nil is an early or spurious wakeup.
+			if err := d.check(&d.rd); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		if sl.err != errDeadlineMoved {
+			return sl.n, sl.err
+		}
+	}
+}
+
+// errDeadlineMoved makes read set the new deadline on f and wait again.
+var errDeadlineMoved = errors.New("deadline moved")
+
+// tryRead is read's function for RawConn.Read: true when read is done.
+func (sl *slot) tryRead(uintptr) bool {
+	d := sl.d
+	if sl.err = d.check(&d.rd); sl.err != nil {
+		return true
+	}
+	if d.rd.deadline.Load() != sl.dl {
+		sl.err = errDeadlineMoved
+		return true
+	}
+	for {
+		n, err := unix.Read(d.fd, sl.buf)
+		switch err {
+		case nil:
+			sl.n = n
+			return true
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return false
+		}
+		sl.err = os.NewSyscallError("read", err)
+		return true
+	}
 }
 
 func (sl *slot) close() error {

@@ -17,3 +17,5 @@ func (*slot) detach(int)       {}
 func (*slot) kick()            {}
 func (*slot) wait(int64)       {}
 func (*slot) close() error     { return nil }
+
+func (*slot) read(*Desc, []byte) (int, error) { return 0, errors.ErrUnsupported }

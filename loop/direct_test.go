@@ -149,3 +149,102 @@ func TestDirectReaderDeadlineAndClose(t *testing.T) {
 		t.Fatal("Close did not wake the reader")
 	}
 }
+
+// readDirect reads through d the way netFD.Read does on a slotted Desc.
+func readDirect(t *testing.T, d *Desc, buf []byte) (int, error) {
+	if err := d.ReadLock(); err != nil {
+		return 0, err
+	}
+	defer d.ReadUnlock()
+	if err := d.PrepareRead(); err != nil {
+		return 0, err
+	}
+	n, err, ok := d.ReadDirect(buf)
+	assert.True(t, ok, "ReadDirect on a Desc without a slot")
+	return n, err
+}
+
+// TestReadDirect covers ReadDirect's ways out: data, a deadline firing on
+// the runtime's timer, one set while parked (none before), one moved later
+// while parked, one moved into the past, Close.
+func TestReadDirect(t *testing.T) {
+	l := newTestLoop(t, Config{Direct: 1})
+	d, p := socketPair(t, l)
+	adopt(t, d)
+	type result struct {
+		n   int
+		err error
+	}
+	start := func() chan result {
+		got := make(chan result, 1)
+		go func() {
+			n, err := readDirect(t, d, make([]byte, 8))
+			got <- result{n, err}
+		}()
+		return got
+	}
+	wait := func(got chan result) result {
+		t.Helper()
+		select {
+		case r := <-got:
+			return r
+		case <-time.After(10 * time.Second):
+			t.Fatal("reader not woken")
+			return result{}
+		}
+	}
+
+	got := start()
+	_, err := unix.Write(p, []byte("abc"))
+	require.NoError(t, err)
+	r := wait(got)
+	require.NoError(t, r.err)
+	assert.Equal(t, 3, r.n)
+
+	t.Run("deadline fires", func(t *testing.T) {
+		require.NoError(t, d.SetDeadline(time.Now().Add(20*time.Millisecond), ModeRead))
+		t0 := time.Now()
+		r := wait(start())
+		assert.ErrorIs(t, r.err, os.ErrDeadlineExceeded)
+		assert.GreaterOrEqual(t, time.Since(t0), 19*time.Millisecond, "returned early")
+	})
+	t.Run("deadline set while parked", func(t *testing.T) {
+		require.NoError(t, d.SetDeadline(time.Time{}, ModeRead))
+		got := start()
+		t0 := time.Now()
+		require.NoError(t, d.SetDeadline(time.Now().Add(20*time.Millisecond), ModeRead))
+		r := wait(got)
+		assert.ErrorIs(t, r.err, os.ErrDeadlineExceeded)
+		assert.GreaterOrEqual(t, time.Since(t0), 19*time.Millisecond, "returned early")
+	})
+	t.Run("deadline moved later while parked", func(t *testing.T) {
+		require.NoError(t, d.SetDeadline(time.Now().Add(10*time.Millisecond), ModeRead))
+		got := start()
+		t0 := time.Now()
+		require.NoError(t, d.SetDeadline(time.Now().Add(60*time.Millisecond), ModeRead))
+		r := wait(got)
+		assert.ErrorIs(t, r.err, os.ErrDeadlineExceeded)
+		assert.GreaterOrEqual(t, time.Since(t0), 59*time.Millisecond, "returned at the old deadline")
+	})
+	t.Run("deadline into the past", func(t *testing.T) {
+		require.NoError(t, d.SetDeadline(time.Now().Add(time.Hour), ModeRead))
+		got := start()
+		require.NoError(t, d.SetDeadline(time.Now().Add(-time.Second), ModeRead))
+		assert.ErrorIs(t, wait(got).err, os.ErrDeadlineExceeded)
+	})
+	t.Run("data after deadlines", func(t *testing.T) {
+		require.NoError(t, d.SetDeadline(time.Time{}, ModeRead))
+		got := start()
+		_, err := unix.Write(p, []byte("z"))
+		require.NoError(t, err)
+		r := wait(got)
+		require.NoError(t, r.err)
+		assert.Equal(t, 1, r.n)
+	})
+	t.Run("close", func(t *testing.T) {
+		got := start()
+		require.NoError(t, d.Close())
+		r := wait(got)
+		assert.ErrorIs(t, r.err, net.ErrClosed)
+	})
+}
