@@ -44,34 +44,33 @@ func newTCPConn(fd *netFD, keepAliveIdle time.Duration, cfg net.KeepAliveConfig)
 	return c
 }
 
-// ReadFrom implements the io.ReaderFrom ReadFrom method.
+// ReadFrom implements the io.ReaderFrom ReadFrom method. On Linux it moves
+// the data with sendfile(2) or splice(2) where the source allows it, as net
+// does (see tcpcopy.go); elsewhere it copies through a buffer.
 func (c *TCPConn) ReadFrom(r io.Reader) (int64, error) {
 	if !c.ok() {
 		return 0, syscall.EINVAL
 	}
-	n, err := io.Copy(writerOnly{c}, r)
+	n, err := c.readFrom(r)
 	if err != nil && err != io.EOF {
 		err = opError("readfrom", c.fd.net, c.fd.laddr, c.fd.raddr, err)
 	}
 	return n, err
 }
 
-// WriteTo implements the io.WriterTo WriteTo method.
+// WriteTo implements the io.WriterTo WriteTo method. On Linux it splices
+// into a stream *UnixConn or an *os.File, as net does (see tcpcopy.go);
+// elsewhere it copies through a buffer.
 func (c *TCPConn) WriteTo(w io.Writer) (int64, error) {
 	if !c.ok() {
 		return 0, syscall.EINVAL
 	}
-	n, err := io.Copy(w, readerOnly{c})
+	n, err := c.writeTo(w)
 	if err != nil && err != io.EOF {
 		err = opError("writeto", c.fd.net, c.fd.laddr, c.fd.raddr, err)
 	}
 	return n, err
 }
-
-// writerOnly and readerOnly hide ReadFrom and WriteTo from io.Copy, so that
-// it does not call back into them.
-type writerOnly struct{ io.Writer }
-type readerOnly struct{ io.Reader }
 
 // CloseRead shuts down the reading side of the TCP connection.
 func (c *TCPConn) CloseRead() error {
