@@ -46,7 +46,8 @@ type Desc struct {
 
 // dir is the readiness and deadline state of one direction.
 type dir struct {
-	ready    chan struct{}        // capacity-1 token, filled by a non-blocking send
+	ch       atomic.Value         // chan struct{}: capacity-1 token, made by the first waiter (see token)
+	pending  atomic.Bool          // the token while there is no channel yet
 	deadline atomic.Int64         // monotonic ns since epoch (see mono); 0: none
 	timer    *time.Timer          // the waiter's, made on its first timed wait; used only under the direction's lock
 	slot     atomic.Pointer[slot] // read direction: the Desc's direct-read slot, if it has one
@@ -71,26 +72,70 @@ func (r *dir) expired() bool {
 // (Incref, ReadLock or WriteLock).
 func (d *Desc) Fd() int { return d.fd }
 
+// The readiness token of a direction lives in a capacity-1 channel, filled
+// by a non-blocking send, which only a waiter that parks on it needs: most
+// sockets never wait for writes, and a reader with a direct-read slot waits
+// on its slot. So the channel is made by the first waiter, and until then
+// the token is the pending flag, which the waiter moves into the channel.
+
+// chanOf returns the direction's channel, or nil before the first waiter.
+func (r *dir) chanOf() chan struct{} {
+	ch, _ := r.ch.Load().(chan struct{})
+	return ch
+}
+
+// waitChan returns the channel to wait on, making it on the first call.
+// Call it under the direction's lock.
+func (r *dir) waitChan() chan struct{} {
+	if ch := r.chanOf(); ch != nil {
+		return ch
+	}
+	ch := make(chan struct{}, 1)
+	r.ch.Store(ch)
+	// A poke that found no channel left the token in pending: move it.
+	// (Channel stored, then pending swapped; poke stores pending, then
+	// loads the channel: one of the two sees the other.)
+	if r.pending.Swap(false) {
+		ch <- struct{}{}
+	}
+	return ch
+}
+
 // poke wakes the direction's waiter, if any, or leaves a token for the next
 // wait. It never blocks.
 func (r *dir) poke() {
-	select {
-	case r.ready <- struct{}{}:
-	default: // a token is already pending: the wakes coalesce
+	if ch := r.chanOf(); ch != nil {
+		send(ch)
+	} else {
+		r.pending.Store(true)
+		if ch := r.chanOf(); ch != nil && r.pending.Swap(false) {
+			send(ch) // the waiter made the channel meanwhile
+		}
 	}
-	// A direct reader waits on its slot, not on ready: kick it. The kick
-	// stays in the slot's ready list until the reader's next look.
+	// A direct reader waits on its slot, not on the token: kick it. The
+	// kick stays in the slot's ready list until the reader's next look.
 	if sl := r.slot.Load(); sl != nil {
 		sl.kick()
+	}
+}
+
+// send puts a token in ch unless one is there: the wakes coalesce.
+func send(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
 	}
 }
 
 // drain discards a stale token so that a fresh attempt does not cost a
 // wasted syscall later (runtime's netpollReset).
 func (r *dir) drain() {
-	select {
-	case <-r.ready:
-	default:
+	r.pending.Store(false)
+	if ch := r.chanOf(); ch != nil {
+		select {
+		case <-ch:
+		default:
+		}
 	}
 }
 
@@ -140,7 +185,7 @@ func (d *Desc) wait(r *dir, i selector.Interest) error {
 	if r == &d.rd {
 		sl := r.slot.Load()
 		if sl == nil && d.loop.direct.free.Load() != 0 && d.adopt() {
-			// A poke before the slot was published went to ready alone:
+			// A poke before the slot was published left a token alone:
 			// return for a retry, as a spurious wakeup, and wait on the
 			// slot from the next wait on. (Slot stored, then deadline and
 			// state loaded; pokers store those, then load the slot.)
@@ -151,8 +196,9 @@ func (d *Desc) wait(r *dir, i selector.Interest) error {
 			return d.check(r)
 		}
 	}
+	ch := r.waitChan()
 	if dl == 0 {
-		<-r.ready
+		<-ch
 		return d.check(r)
 	}
 	left := dl - now()
@@ -160,7 +206,7 @@ func (d *Desc) wait(r *dir, i selector.Interest) error {
 		return os.ErrDeadlineExceeded
 	}
 	// The waiter times itself: the runtime timer readies it directly. A
-	// deadline moved earlier pokes ready, and the caller's retry waits
+	// deadline moved earlier pokes the token, and the caller's retry waits
 	// again with the new one.
 	if r.timer == nil {
 		r.timer = time.NewTimer(time.Duration(left))
@@ -168,7 +214,7 @@ func (d *Desc) wait(r *dir, i selector.Interest) error {
 		r.timer.Reset(time.Duration(left))
 	}
 	select {
-	case <-r.ready:
+	case <-ch:
 	case <-r.timer.C:
 	}
 	r.timer.Stop()

@@ -326,12 +326,22 @@ func TestStaleTokenIsDropped(t *testing.T) {
 		d2.wd.drain()
 		ev := eventFor(old)
 		l.deliver(&ev)
-		assert.Len(t, d2.rd.ready, 0, "stale read event delivered")
-		assert.Len(t, d2.wd.ready, 0, "stale write event delivered")
+		assert.Zero(t, tokens(&d2.rd), "stale read event delivered")
+		assert.Zero(t, tokens(&d2.wd), "stale write event delivered")
 		ev = eventFor(d2.token)
 		l.deliver(&ev)
-		assert.Len(t, d2.rd.ready, 1, "current event not delivered")
+		assert.Equal(t, 1, tokens(&d2.rd), "current event not delivered")
 	})
+}
+
+// tokens counts the readiness tokens pending on r: in the channel, or in
+// the flag before there is one.
+func tokens(r *dir) int {
+	n := len(r.chanOf())
+	if r.pending.Load() {
+		n++
+	}
+	return n
 }
 
 // pipeDesc registers the read end of a new pipe with l; both ends are
@@ -385,4 +395,50 @@ func TestZeroAllocsPerWait(t *testing.T) {
 		})
 		assert.Zero(t, allocs, "allocations per timed-out read")
 	})
+}
+
+// TestTokenBeforeFirstWait covers the token's life before the direction has
+// a channel: a poke is kept for the first waiter, and a poke racing the
+// waiter that makes the channel is never lost (bounded stress).
+func TestTokenBeforeFirstWait(t *testing.T) {
+	l := newTestLoop(t, Config{Direct: -1})
+	d := pipeDesc(t, l)
+	d.wd.poke()
+	require.Nil(t, d.wd.chanOf(), "poke made a channel")
+	first := make(chan error, 1)
+	go func() {
+		if err := d.WriteLock(); err != nil {
+			first <- err
+			return
+		}
+		defer d.WriteUnlock()
+		first <- d.WaitWrite()
+	}()
+	select {
+	case err := <-first:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the token kept before the first wait was lost")
+	}
+
+	for range 500 {
+		d := pipeDesc(t, l)
+		woke := make(chan error, 1)
+		go func() {
+			if err := d.ReadLock(); err != nil {
+				woke <- err
+				return
+			}
+			defer d.ReadUnlock()
+			woke <- d.WaitRead()
+		}()
+		d.rd.poke()
+		select {
+		case err := <-woke:
+			require.NoError(t, err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("a poke racing the first wait was lost")
+		}
+		require.NoError(t, d.Close())
+	}
 }

@@ -153,8 +153,6 @@ func (l *Loop) Register(fd int) (*Desc, error) {
 		return nil, os.NewSyscallError("epoll_ctl", unix.EBADF)
 	}
 	d := &Desc{loop: l, fd: fd}
-	d.rd.ready = make(chan struct{}, 1)
-	d.wd.ready = make(chan struct{}, 1)
 	d.destroyed.Add(1)
 	l.reg.mu.Lock()
 	defer l.reg.mu.Unlock()
