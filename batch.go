@@ -7,7 +7,6 @@ import (
 	"syscall"
 
 	"golang.org/x/net/ipv4"
-	"golang.org/x/sys/unix"
 )
 
 // ReadBatch reads a batch of datagrams, as ipv4.PacketConn.ReadBatch (and
@@ -26,7 +25,7 @@ func (c *UDPConn) ReadBatch(ms []ipv4.Message, flags int) (int, error) {
 	if len(ms) == 0 {
 		return 0, nil
 	}
-	n, err := c.fd.recvMsgs(ms, flags)
+	n, err := c.readBatch(ms, flags)
 	if err != nil {
 		return 0, opError("read", c.fd.net, c.fd.laddr, c.fd.raddr, err)
 	}
@@ -48,22 +47,28 @@ func (c *UDPConn) WriteBatch(ms []ipv4.Message, flags int) (int, error) {
 	if len(ms) == 0 {
 		return 0, nil
 	}
-	sas := make([]unix.Sockaddr, len(ms))
 	for i := range ms {
-		a, ok := ms[i].Addr.(*net.UDPAddr)
-		var err error
-		if ms[i].Addr != nil && !ok {
-			err = syscall.EINVAL // as WriteTo with an addr of another type
-		} else if err = c.destination(a != nil); err == nil {
-			sas[i], err = udpSockaddr(c.fd.family, a)
-		}
-		if err != nil {
+		var to inetAddr // converted again under the write lock by writeBatch
+		if err := c.batchDestination(&ms[i], &to); err != nil {
 			return 0, opError("write", c.fd.net, c.fd.laddr, ms[i].Addr, err)
 		}
 	}
-	n, err := c.fd.sendMsgs(ms, sas, flags)
+	n, err := c.writeBatch(ms, flags)
 	if err != nil {
 		return 0, opError("write", c.fd.net, c.fd.laddr, c.fd.raddr, err)
 	}
 	return n, nil
+}
+
+// batchDestination checks the destination of m as WriteMsgUDP checks its
+// addr and converts it into to (no address on a connected socket).
+func (c *UDPConn) batchDestination(m *ipv4.Message, to *inetAddr) error {
+	a, ok := m.Addr.(*net.UDPAddr)
+	if m.Addr != nil && !ok {
+		return syscall.EINVAL // as WriteTo with an addr of another type
+	}
+	if err := c.destination(a != nil); err != nil {
+		return err
+	}
+	return to.setUDP(c.fd.family, a)
 }

@@ -1,8 +1,7 @@
 package evnet
 
 import (
-	"encoding/binary"
-	"runtime"
+	"net"
 	"unsafe"
 
 	"golang.org/x/net/ipv4"
@@ -10,31 +9,54 @@ import (
 )
 
 // mmsgs holds the kernel's view of a batch: one mmsghdr per message, their
-// iovecs and their socket addresses, all in Go memory. The headers point
-// into that memory (and into the messages' buffers) only for the duration
-// of one recvmmsg or sendmmsg call; runtime.KeepAlive keeps it reachable
-// until the call has returned. Nothing of it is kept afterwards.
+// iovecs and their names. A UDPConn keeps one per direction (batchBufs),
+// made by its first batch, grown to its largest, and used only under that
+// direction's lock. The headers point into the messages' buffers only
+// during one recvmmsg or sendmmsg: every attempt packs them, makes the call
+// and clears them, so nothing of the caller's is kept in between.
 type mmsgs struct {
-	hs  []unix.Mmsghdr
-	sa4 []unix.RawSockaddrInet4 // the names of an AF_INET socket
-	sa6 []unix.RawSockaddrInet6 // the names of an AF_INET6 socket
+	hs    []unix.Mmsghdr
+	iovs  []unix.Iovec
+	names []unix.RawSockaddrInet6 // room for either family
 }
 
-// packMmsgs builds the headers of ms for a socket of family. For a receive
-// (sas nil) every message gets room for a name; for a send, message i gets
-// sas[i] if it is not nil.
-func packMmsgs(family int, ms []ipv4.Message, sas []unix.Sockaddr) *mmsgs {
-	m := &mmsgs{hs: make([]unix.Mmsghdr, len(ms))}
-	if family == unix.AF_INET {
-		m.sa4 = make([]unix.RawSockaddrInet4, len(ms))
-	} else {
-		m.sa6 = make([]unix.RawSockaddrInet6, len(ms))
+// batchBufs are a UDPConn's reusable batch headers, nil until its first
+// ReadBatch or WriteBatch.
+type batchBufs struct{ r, w *mmsgs }
+
+// reader returns the headers of ReadBatch; call it under the read lock.
+func (b *batchBufs) reader() *mmsgs {
+	if b.r == nil {
+		b.r = new(mmsgs)
 	}
+	return b.r
+}
+
+// writer returns the headers of WriteBatch; call it under the write lock.
+func (b *batchBufs) writer() *mmsgs {
+	if b.w == nil {
+		b.w = new(mmsgs)
+	}
+	return b.w
+}
+
+// pack points the headers at the buffers of ms for a socket of family. For
+// a receive every message gets room for a name; for a send (send set),
+// message i gets its destination, none if ms[i].Addr is nil.
+func (m *mmsgs) pack(ms []ipv4.Message, family int, send bool) error {
 	niov := 0
 	for i := range ms {
 		niov += len(ms[i].Buffers)
 	}
-	iovs := make([]unix.Iovec, niov)
+	if cap(m.hs) < len(ms) {
+		m.hs = make([]unix.Mmsghdr, len(ms))
+		m.names = make([]unix.RawSockaddrInet6, len(ms))
+	}
+	if cap(m.iovs) < niov {
+		m.iovs = make([]unix.Iovec, niov)
+	}
+	m.hs, m.names, m.iovs = m.hs[:len(ms)], m.names[:len(ms)], m.iovs[:niov]
+	iovs := m.iovs
 	for i := range ms {
 		h := &m.hs[i].Hdr
 		if n := len(ms[i].Buffers); n > 0 {
@@ -53,104 +75,107 @@ func packMmsgs(family int, ms []ipv4.Message, sas []unix.Sockaddr) *mmsgs {
 			h.Control = &ms[i].OOB[0]
 			h.SetControllen(len(ms[i].OOB))
 		}
-		var sa unix.Sockaddr
-		if sas != nil {
-			if sa = sas[i]; sa == nil {
+		namelen := uint32(unix.SizeofSockaddrInet6)
+		if send {
+			// WriteBatch has checked every destination; an error here means
+			// ms changed since.
+			a, _ := ms[i].Addr.(*net.UDPAddr)
+			var to inetAddr
+			if err := to.setUDP(family, a); err != nil {
+				return err
+			}
+			if namelen = to.toRaw(&m.names[i]); namelen == 0 {
 				continue
 			}
 		}
-		m.setName(i, sa)
-	}
-	return m
-}
-
-// setName points header i at its name buffer, filled from sa if not nil.
-func (m *mmsgs) setName(i int, sa unix.Sockaddr) {
-	h := &m.hs[i].Hdr
-	if m.sa4 != nil {
-		raw := &m.sa4[i]
-		if sa, ok := sa.(*unix.SockaddrInet4); ok {
-			*raw = unix.RawSockaddrInet4{Family: unix.AF_INET, Port: htons(sa.Port), Addr: sa.Addr}
-		}
-		h.Name = (*byte)(unsafe.Pointer(raw))
-		h.Namelen = unix.SizeofSockaddrInet4
-		return
-	}
-	raw := &m.sa6[i]
-	if sa, ok := sa.(*unix.SockaddrInet6); ok {
-		*raw = unix.RawSockaddrInet6{Family: unix.AF_INET6, Port: htons(sa.Port), Scope_id: sa.ZoneId, Addr: sa.Addr}
-	}
-	h.Name = (*byte)(unsafe.Pointer(raw))
-	h.Namelen = unix.SizeofSockaddrInet6
-}
-
-// name returns the sender of received message i, or nil.
-func (m *mmsgs) name(i int) unix.Sockaddr {
-	h := &m.hs[i].Hdr
-	switch {
-	case m.sa4 != nil && h.Namelen >= unix.SizeofSockaddrInet4 && m.sa4[i].Family == unix.AF_INET:
-		return &unix.SockaddrInet4{Port: ntohs(m.sa4[i].Port), Addr: m.sa4[i].Addr}
-	case m.sa6 != nil && h.Namelen >= unix.SizeofSockaddrInet6 && m.sa6[i].Family == unix.AF_INET6:
-		return &unix.SockaddrInet6{Port: ntohs(m.sa6[i].Port), ZoneId: m.sa6[i].Scope_id, Addr: m.sa6[i].Addr}
+		h.Name = (*byte)(unsafe.Pointer(&m.names[i]))
+		h.Namelen = namelen
 	}
 	return nil
 }
 
-// htons and ntohs convert a port to and from network byte order.
-func htons(port int) uint16 {
-	return binary.NativeEndian.Uint16(binary.BigEndian.AppendUint16(nil, uint16(port)))
+// clear zeroes the headers and iovecs of the last pack: the next pack starts
+// from zero values, and no pointer into the caller's buffers is kept.
+func (m *mmsgs) clear() {
+	clear(m.hs)
+	clear(m.iovs)
 }
 
-func ntohs(port uint16) int {
-	return int(binary.BigEndian.Uint16(binary.NativeEndian.AppendUint16(nil, port)))
+// call makes one recvmmsg or sendmmsg (trap) over the packed headers. x/sys
+// has no wrapper for either; both are direct system calls on every Linux
+// architecture x/sys lists (on 386 since Linux 4.3).
+func (m *mmsgs) call(s int, trap uintptr, flags int) (int, error) {
+	r, _, e := unix.Syscall6(trap, uintptr(s), uintptr(unsafe.Pointer(&m.hs[0])), uintptr(len(m.hs)), uintptr(flags), 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
 }
 
-// mmsg runs one recvmmsg or sendmmsg (trap) over m's headers through
-// ioWait. x/sys has no wrapper for either; both are direct system calls on
-// every Linux architecture x/sys lists (on 386 since Linux 4.3).
-func (fd *netFD) mmsg(read bool, name string, trap uintptr, m *mmsgs, flags int) (int, error) {
+// readBatch receives up to len(ms) datagrams with one recvmmsg.
+func (c *UDPConn) readBatch(ms []ipv4.Message, flags int) (int, error) {
+	fd := c.fd
 	var n int
-	err := fd.ioWait(read, name, func(s int) error {
-		r, _, e := unix.Syscall6(trap, uintptr(s), uintptr(unsafe.Pointer(&m.hs[0])), uintptr(len(m.hs)), uintptr(flags), 0, 0)
-		if e != 0 {
-			return e
+	err := fd.ioWait(true, "recvmmsg", func(s int) error {
+		m := c.batch.reader()
+		if err := m.pack(ms, fd.family, false); err != nil {
+			m.clear()
+			return err
 		}
-		n = int(r)
-		return nil
+		var err error
+		if n, err = m.call(s, unix.SYS_RECVMMSG, flags); err == nil {
+			for i := range ms[:n] {
+				h := &m.hs[i]
+				ms[i].N = int(h.Len)
+				ms[i].NN = int(h.Hdr.Controllen)
+				ms[i].Flags = int(h.Hdr.Flags)
+				ms[i].Addr = nil // a nil interface, never a typed nil
+				if h.Hdr.Namelen >= rawNameLen(fd.family) {
+					var from inetAddr
+					from.fromRaw(fd.family, &m.names[i])
+					ms[i].Addr = from.udpAddr()
+				}
+			}
+		}
+		m.clear()
+		return err
 	})
-	runtime.KeepAlive(m)
-	return n, err
-}
-
-// recvMsgs receives up to len(ms) datagrams with one recvmmsg.
-func (fd *netFD) recvMsgs(ms []ipv4.Message, flags int) (int, error) {
-	m := packMmsgs(fd.family, ms, nil)
-	n, err := fd.mmsg(true, "recvmmsg", unix.SYS_RECVMMSG, m, flags)
-	runtime.KeepAlive(ms) // the buffers the headers point into
 	if err != nil {
 		return 0, err
-	}
-	for i := range ms[:n] {
-		h := &m.hs[i]
-		ms[i].N = int(h.Len)
-		ms[i].NN = int(h.Hdr.Controllen)
-		ms[i].Flags = int(h.Hdr.Flags)
-		ms[i].Addr = sockaddrToAddr(unix.SOCK_DGRAM, m.name(i))
 	}
 	return n, nil
 }
 
-// sendMsgs sends up to len(ms) datagrams, message i to sas[i] (nil: the
-// peer), with one sendmmsg.
-func (fd *netFD) sendMsgs(ms []ipv4.Message, sas []unix.Sockaddr, flags int) (int, error) {
-	m := packMmsgs(fd.family, ms, sas)
-	n, err := fd.mmsg(false, "sendmmsg", unix.SYS_SENDMMSG, m, flags|sendFlags)
-	runtime.KeepAlive(ms)
+// rawNameLen is the length of a name of family.
+func rawNameLen(family int) uint32 {
+	if family == unix.AF_INET {
+		return unix.SizeofSockaddrInet4
+	}
+	return unix.SizeofSockaddrInet6
+}
+
+// writeBatch sends up to len(ms) datagrams with one sendmmsg, message i to
+// ms[i].Addr (nil: the peer).
+func (c *UDPConn) writeBatch(ms []ipv4.Message, flags int) (int, error) {
+	fd := c.fd
+	var n int
+	err := fd.ioWait(false, "sendmmsg", func(s int) error {
+		m := c.batch.writer()
+		if err := m.pack(ms, fd.family, true); err != nil {
+			m.clear()
+			return err
+		}
+		var err error
+		if n, err = m.call(s, unix.SYS_SENDMMSG, flags|sendFlags); err == nil {
+			for i := range ms[:n] {
+				ms[i].N = int(m.hs[i].Len)
+			}
+		}
+		m.clear()
+		return err
+	})
 	if err != nil {
 		return 0, err
-	}
-	for i := range ms[:n] {
-		ms[i].N = int(m.hs[i].Len)
 	}
 	return n, nil
 }

@@ -3,9 +3,11 @@
 package evnet
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -205,4 +207,98 @@ func TestUDPBatchErrors(t *testing.T) {
 	assert.ErrorIs(t, <-done, net.ErrClosed)
 	_, err = cli.WriteBatch([]ipv4.Message{{Buffers: msg}}, 0)
 	assert.ErrorIs(t, err, net.ErrClosed)
+}
+
+// TestUDPBatchRuns writes batches whose messages form runs of every shape
+// (one destination and length, a shorter last message, a longer one, other
+// destinations, several buffers, zero-length datagrams, nil Addr on a
+// connected socket, more than one GSO send can carry) and checks that each
+// receiver gets exactly the datagrams sendmmsg would deliver one by one, in
+// order, with N set on every message sent.
+func TestUDPBatchRuns(t *testing.T) {
+	for _, network := range []string{"udp4", "udp6", "dual-stack"} {
+		t.Run(network, func(t *testing.T) {
+			la, rxnet, txnet, txla := loopback4, network, network, loopback4
+			switch network {
+			case "udp6":
+				la, txla = &net.UDPAddr{IP: net.IPv6loopback}, &net.UDPAddr{IP: net.IPv6loopback}
+			case "dual-stack": // an AF_INET6 sender, IPv4-mapped destinations
+				rxnet, txnet, txla = "udp4", "udp", &net.UDPAddr{}
+			}
+			var rx [2]*UDPConn
+			for i := range rx {
+				c, err := ListenUDP(rxnet, la)
+				if network == "udp6" && err != nil {
+					t.Skipf("no IPv6 loopback: %v", err)
+				}
+				require.NoError(t, err)
+				defer c.Close()
+				require.NoError(t, c.SetReadBuffer(1<<20))
+				require.NoError(t, c.SetReadDeadline(deadlineIn()))
+				rx[i] = c
+			}
+			a, b := rx[0].LocalAddr(), rx[1].LocalAddr()
+			// A copy of a, to check that runs compare addresses, not pointers.
+			a2 := &net.UDPAddr{IP: a.(*net.UDPAddr).IP, Port: a.(*net.UDPAddr).Port}
+			tx, err := ListenUDP(txnet, txla)
+			require.NoError(t, err)
+			defer tx.Close()
+			conn, err := DialUDP(txnet, nil, a.(*net.UDPAddr))
+			require.NoError(t, err)
+			defer conn.Close()
+
+			type dgram struct {
+				to   net.Addr
+				bufs []string
+			}
+			cases := map[string][]dgram{
+				"one run":        {{a, []string{"aaaaaaaa"}}, {a, []string{"bbbbbbbb"}}, {a2, []string{"cccccccc"}}, {a, []string{"dddddddd"}}},
+				"shorter last":   {{a, []string{"aaaaaaaa"}}, {a, []string{"bbbbbbbb"}}, {a, []string{"ccc"}}, {a, []string{"dddddddd"}}},
+				"longer":         {{a, []string{"aaaa"}}, {a, []string{"bbbb"}}, {a, []string{"cccccccc"}}, {a, []string{"dddddddd"}}},
+				"destinations":   {{a, []string{"aaaa"}}, {b, []string{"bbbb"}}, {a, []string{"cccc"}}, {a, []string{"dddd"}}, {b, []string{"eeee"}}, {b, []string{"ffff"}}},
+				"buffers":        {{a, []string{"aaa", "", "AAAAA"}}, {a, []string{"bbbbb", "BBB"}}, {a, []string{"cccccccc"}}, {a, []string{"d", "D"}}},
+				"zero-length":    {{a, []string{"aaaa"}}, {a, nil}, {a, []string{"", ""}}, {a, []string{"bbbb"}}, {a, []string{"cccc"}}},
+				"connected peer": {{nil, []string{"aaaa"}}, {nil, []string{"bbbb"}}, {nil, []string{"cc"}}},
+			}
+			var many []dgram
+			for i := range 150 {
+				many = append(many, dgram{a, []string{fmt.Sprintf("%010d", i)}})
+			}
+			cases["more than a GSO send"] = many
+			for name, dgs := range cases {
+				t.Run(name, func(t *testing.T) {
+					src := tx
+					if dgs[0].to == nil {
+						src = conn
+					}
+					out := make([]ipv4.Message, len(dgs))
+					want := map[net.Addr][]string{}
+					for i, d := range dgs {
+						out[i].Addr = d.to
+						for _, s := range d.bufs {
+							out[i].Buffers = append(out[i].Buffers, []byte(s))
+						}
+						to := d.to
+						if to == nil || to == a2 {
+							to = a
+						}
+						want[to] = append(want[to], strings.Join(d.bufs, ""))
+					}
+					writeAll(t, src, out)
+					for i, d := range dgs {
+						assert.Equal(t, len(strings.Join(d.bufs, "")), out[i].N, "N of message %d", i)
+					}
+					for i, c := range rx {
+						to := []net.Addr{a, b}[i]
+						in := newMessages(len(want[to]), 1, 16)
+						readAll(t, c, in, len(want[to]))
+						for j, w := range want[to] {
+							assert.Equal(t, w, string(in[j].Buffers[0][:in[j].N]), "datagram %d to %s", j, to)
+							assert.Equal(t, src.LocalAddr().(*net.UDPAddr).Port, in[j].Addr.(*net.UDPAddr).Port)
+						}
+					}
+				})
+			}
+		})
+	}
 }

@@ -85,3 +85,56 @@ func (fd *netFD) writeMsg(p, oob []byte, sa unix.Sockaddr) (n, oobn int, err err
 	}
 	return n, len(oob), nil
 }
+
+// readFromInet receives one datagram on an inet socket (recvfrom) and its
+// sender into from. A datagram larger than p is truncated, as net does.
+func (fd *netFD) readFromInet(p []byte, from *inetAddr) (int, error) {
+	var n int
+	err := fd.ioWait(true, "recvfrom", func(s int) (e error) {
+		n, e = recvfromInet(s, p, fd.family, from)
+		return e
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// readMsgInet receives one message with control data on an inet socket
+// (recvmsg) and its sender into from.
+func (fd *netFD) readMsgInet(p, oob []byte, flags int, from *inetAddr) (n, oobn, rflags int, err error) {
+	err = fd.ioWait(true, "recvmsg", func(s int) (e error) {
+		n, oobn, rflags, e = recvmsgInet(s, p, oob, flags, fd.family, from)
+		return e
+	})
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return n, oobn, rflags, nil
+}
+
+// writeToInet sends one datagram on an inet socket to to (sendto).
+func (fd *netFD) writeToInet(p []byte, to *inetAddr) (int, error) {
+	var n int
+	err := fd.ioWait(false, "sendto", func(s int) (e error) {
+		n, e = sendtoInet(s, p, to)
+		return e
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// writeMsgInet sends one message with control data on an inet socket to
+// to, or to the peer if to is no address (sendmsg).
+func (fd *netFD) writeMsgInet(p, oob []byte, to *inetAddr) (n, oobn int, err error) {
+	err = fd.ioWait(false, "sendmsg", func(s int) (e error) {
+		n, e = sendmsgInet(s, p, oob, to)
+		return e
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	return n, len(oob), nil
+}

@@ -24,7 +24,7 @@ func FileConn(f *os.File) (c net.Conn, err error) {
 		case *net.TCPAddr:
 			return newTCPConn(fd, 0, net.KeepAliveConfig{}), nil
 		case *net.UDPAddr:
-			return &UDPConn{conn{fd}}, nil
+			return newUDPConn(fd), nil
 		case *net.IPAddr:
 			return &IPConn{conn{fd}}, nil
 		case *net.UnixAddr:
@@ -62,7 +62,7 @@ func FilePacketConn(f *os.File) (c net.PacketConn, err error) {
 	if err == nil {
 		switch fd.laddr.(type) {
 		case *net.UDPAddr:
-			return &UDPConn{conn{fd}}, nil
+			return newUDPConn(fd), nil
 		case *net.IPAddr:
 			return &IPConn{conn{fd}}, nil
 		case *net.UnixAddr:

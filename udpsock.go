@@ -19,21 +19,13 @@ import (
 // c.(*net.UDPConn) on an evnet conn fails; assert *evnet.UDPConn.
 type UDPConn struct {
 	conn
+	batch batchBufs
 }
 
-func newUDPConn(fd *netFD) *UDPConn { return &UDPConn{conn{fd}} }
+func newUDPConn(fd *netFD) *UDPConn { return &UDPConn{conn: conn{fd}} }
 
 // connected reports whether the socket was dialed, as net's isConnected.
 func (fd *netFD) connected() bool { return !isNilAddr(fd.raddr) }
-
-// recvFrom receives one datagram for the ReadFrom family of methods.
-func (c *UDPConn) recvFrom(b []byte) (int, unix.Sockaddr, error) {
-	n, sa, err := c.fd.readFrom(b)
-	if err != nil {
-		return n, nil, opError("read", c.fd.net, c.fd.laddr, c.fd.raddr, err)
-	}
-	return n, sa, nil
-}
 
 // ReadFromUDP acts like ReadFrom but returns a *net.UDPAddr. As in net, the
 // IP of a sender is 4 bytes long on an IPv4 socket and 16 on an IPv6 one.
@@ -41,11 +33,12 @@ func (c *UDPConn) ReadFromUDP(b []byte) (n int, addr *net.UDPAddr, err error) {
 	if !c.ok() {
 		return 0, nil, syscall.EINVAL
 	}
-	n, sa, err := c.recvFrom(b)
-	if a, ok := sockaddrToAddr(unix.SOCK_DGRAM, sa).(*net.UDPAddr); ok {
-		addr = a
+	var from inetAddr
+	n, err = c.fd.readFromInet(b, &from)
+	if err != nil {
+		return n, nil, opError("read", c.fd.net, c.fd.laddr, c.fd.raddr, err)
 	}
-	return n, addr, err
+	return n, from.udpAddr(), nil
 }
 
 // ReadFrom implements the net.PacketConn ReadFrom method. A datagram larger
@@ -65,22 +58,24 @@ func (c *UDPConn) ReadFromUDPAddrPort(b []byte) (n int, addr netip.AddrPort, err
 	if !c.ok() {
 		return 0, netip.AddrPort{}, syscall.EINVAL
 	}
-	n, sa, err := c.recvFrom(b)
+	var from inetAddr
+	n, err = c.fd.readFromInet(b, &from)
 	if err != nil {
-		return n, netip.AddrPort{}, err
+		return n, netip.AddrPort{}, opError("read", c.fd.net, c.fd.laddr, c.fd.raddr, err)
 	}
-	return n, sockaddrToAddrPort(sa), nil
+	return n, from.addrPort(), nil
 }
 
 // ReadMsgUDP reads a message from c, copying the payload into b and the
 // associated out-of-band data into oob; see net.UDPConn.ReadMsgUDP.
 func (c *UDPConn) ReadMsgUDP(b, oob []byte) (n, oobn, flags int, addr *net.UDPAddr, err error) {
-	var ap netip.AddrPort
-	n, oobn, flags, ap, err = c.ReadMsgUDPAddrPort(b, oob)
-	if ap.IsValid() {
-		addr = net.UDPAddrFromAddrPort(ap)
+	if !c.ok() {
+		return 0, 0, 0, nil, syscall.EINVAL
 	}
-	return
+	var from inetAddr
+	n, oobn, flags, err = c.readMsg(b, oob, &from)
+	// net converts ReadMsgUDPAddrPort's address, valid even with an error.
+	return n, oobn, flags, from.udpAddr(), err
 }
 
 // ReadMsgUDPAddrPort is like ReadMsgUDP but returns a netip.AddrPort. A
@@ -89,65 +84,21 @@ func (c *UDPConn) ReadMsgUDPAddrPort(b, oob []byte) (n, oobn, flags int, addr ne
 	if !c.ok() {
 		return 0, 0, 0, netip.AddrPort{}, syscall.EINVAL
 	}
-	var sa unix.Sockaddr
-	n, oobn, flags, sa, err = c.fd.readMsg(b, oob, 0)
-	if sa == nil {
-		// net decodes its zeroed sockaddr even when recvmsg failed, so it
-		// returns the unspecified address of the family with the error.
-		sa = zeroSockaddr(c.fd.family)
-	}
-	addr = sockaddrToAddrPort(sa)
+	var from inetAddr
+	n, oobn, flags, err = c.readMsg(b, oob, &from)
+	return n, oobn, flags, from.addrPort(), err
+}
+
+// readMsg receives one message and its sender into from for the ReadMsg
+// methods. net decodes its zeroed sockaddr even when recvmsg failed, so
+// from is then the unspecified address of the family.
+func (c *UDPConn) readMsg(b, oob []byte, from *inetAddr) (n, oobn, flags int, err error) {
+	n, oobn, flags, err = c.fd.readMsgInet(b, oob, 0, from)
 	if err != nil {
+		*from = inetAddr{family: c.fd.family}
 		err = opError("read", c.fd.net, c.fd.laddr, c.fd.raddr, err)
 	}
-	return
-}
-
-// zeroSockaddr is the zero sockaddr of an inet family.
-func zeroSockaddr(family int) unix.Sockaddr {
-	if family == unix.AF_INET {
-		return &unix.SockaddrInet4{}
-	}
-	return &unix.SockaddrInet6{}
-}
-
-// sockaddrToAddrPort converts an inet sockaddr without unmapping anything,
-// as net's UDP readers do.
-func sockaddrToAddrPort(sa unix.Sockaddr) netip.AddrPort {
-	switch sa := sa.(type) {
-	case *unix.SockaddrInet4:
-		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port))
-	case *unix.SockaddrInet6:
-		ip := netip.AddrFrom16(sa.Addr).WithZone(zoneName(sa.ZoneId))
-		return netip.AddrPortFrom(ip, uint16(sa.Port))
-	}
-	return netip.AddrPort{}
-}
-
-// udpSockaddr converts a destination for a socket of family; a nil addr is
-// a nil sockaddr, as net's UDPAddr.sockaddr.
-func udpSockaddr(family int, addr *net.UDPAddr) (unix.Sockaddr, error) {
-	if addr == nil {
-		return nil, nil
-	}
-	return ipToSockaddr(family, addr.IP, addr.Port, addr.Zone)
-}
-
-// addrPortSockaddr converts a destination AddrPort as net's
-// addrPortToSockaddrInet4/6 do: no wildcard rewriting, IPv4-mapped accepted
-// on IPv4 sockets.
-func addrPortSockaddr(family int, ap netip.AddrPort) (unix.Sockaddr, error) {
-	ip := ap.Addr()
-	switch family {
-	case unix.AF_INET:
-		if !ip.Is4() && !ip.Is4In6() {
-			return nil, &net.AddrError{Err: "non-IPv4 address", Addr: ip.String()}
-		}
-		return &unix.SockaddrInet4{Addr: ip.As4(), Port: int(ap.Port())}, nil
-	case unix.AF_INET6:
-		return &unix.SockaddrInet6{Addr: ip.As16(), Port: int(ap.Port()), ZoneId: zoneIndex(ip.Zone())}, nil
-	}
-	return nil, &net.AddrError{Err: "invalid address family", Addr: ip.String()}
+	return n, oobn, flags, err
 }
 
 // addrPortUDPAddr is the net.Addr of an AddrPort in errors, as net's type
@@ -168,35 +119,23 @@ func (c *UDPConn) destination(has bool) error {
 	return nil
 }
 
-// writeTo sends b to sa, or to the peer when sa is nil; oob selects
-// sendmsg. Errors are wrapped with addr as the OpError's Addr.
-func (c *UDPConn) writeTo(b, oob []byte, sa unix.Sockaddr, addr net.Addr, msg bool) (n, oobn int, err error) {
-	if msg {
-		n, oobn, err = c.fd.writeMsg(b, oob, sa)
-	} else {
-		n, err = c.fd.writeTo(b, sa)
-	}
-	if err != nil {
-		err = opError("write", c.fd.net, c.fd.laddr, addr, err)
-	}
-	return n, oobn, err
-}
-
 // WriteToUDP acts like WriteTo but takes a *net.UDPAddr.
 func (c *UDPConn) WriteToUDP(b []byte, addr *net.UDPAddr) (int, error) {
 	if !c.ok() {
 		return 0, syscall.EINVAL
 	}
+	var to inetAddr
 	err := c.destination(addr != nil)
-	var sa unix.Sockaddr
 	if err == nil {
-		sa, err = udpSockaddr(c.fd.family, addr)
+		err = to.setUDP(c.fd.family, addr)
 	}
-	if err != nil {
-		return 0, opError("write", c.fd.net, c.fd.laddr, addr, err)
+	if err == nil {
+		var n int
+		if n, err = c.fd.writeToInet(b, &to); err == nil {
+			return n, nil
+		}
 	}
-	n, _, err := c.writeTo(b, nil, sa, addr, false)
-	return n, err
+	return 0, opError("write", c.fd.net, c.fd.laddr, addr, err)
 }
 
 // WriteToUDPAddrPort acts like WriteTo but takes a netip.AddrPort.
@@ -204,16 +143,18 @@ func (c *UDPConn) WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
 	if !c.ok() {
 		return 0, syscall.EINVAL
 	}
+	var to inetAddr
 	err := c.destination(addr.IsValid())
-	var sa unix.Sockaddr
 	if err == nil {
-		sa, err = addrPortSockaddr(c.fd.family, addr)
+		err = to.setAddrPort(c.fd.family, addr)
 	}
-	if err != nil {
-		return 0, opError("write", c.fd.net, c.fd.laddr, addrPortUDPAddr{addr}, err)
+	if err == nil {
+		var n int
+		if n, err = c.fd.writeToInet(b, &to); err == nil {
+			return n, nil
+		}
 	}
-	n, _, err := c.writeTo(b, nil, sa, addrPortUDPAddr{addr}, false)
-	return n, err
+	return 0, opError("write", c.fd.net, c.fd.laddr, addrPortUDPAddr{addr}, err)
 }
 
 // WriteTo implements the net.PacketConn WriteTo method. An addr that is not
@@ -235,15 +176,17 @@ func (c *UDPConn) WriteMsgUDP(b, oob []byte, addr *net.UDPAddr) (n, oobn int, er
 	if !c.ok() {
 		return 0, 0, syscall.EINVAL
 	}
+	var to inetAddr
 	err = c.destination(addr != nil)
-	var sa unix.Sockaddr
 	if err == nil {
-		sa, err = udpSockaddr(c.fd.family, addr)
+		err = to.setUDP(c.fd.family, addr)
 	}
-	if err != nil {
-		return 0, 0, opError("write", c.fd.net, c.fd.laddr, addr, err)
+	if err == nil {
+		if n, oobn, err = c.fd.writeMsgInet(b, oob, &to); err == nil {
+			return n, oobn, nil
+		}
 	}
-	return c.writeTo(b, oob, sa, addr, true)
+	return 0, 0, opError("write", c.fd.net, c.fd.laddr, addr, err)
 }
 
 // WriteMsgUDPAddrPort is like WriteMsgUDP but takes a netip.AddrPort; an
@@ -252,15 +195,17 @@ func (c *UDPConn) WriteMsgUDPAddrPort(b, oob []byte, addr netip.AddrPort) (n, oo
 	if !c.ok() {
 		return 0, 0, syscall.EINVAL
 	}
+	var to inetAddr
 	err = c.destination(addr.IsValid())
-	var sa unix.Sockaddr
 	if err == nil && addr.IsValid() {
-		sa, err = addrPortSockaddr(c.fd.family, addr)
+		err = to.setAddrPort(c.fd.family, addr)
 	}
-	if err != nil {
-		return 0, 0, opError("write", c.fd.net, c.fd.laddr, addrPortUDPAddr{addr}, err)
+	if err == nil {
+		if n, oobn, err = c.fd.writeMsgInet(b, oob, &to); err == nil {
+			return n, oobn, nil
+		}
 	}
-	return c.writeTo(b, oob, sa, addrPortUDPAddr{addr}, true)
+	return 0, 0, opError("write", c.fd.net, c.fd.laddr, addrPortUDPAddr{addr}, err)
 }
 
 // udpOpAddr turns a nil *UDPAddr into a nil net.Addr.

@@ -311,6 +311,58 @@ func TestUDPDifferential(t *testing.T) {
 			}
 			return strings.Join(out, " | ") + " " + addrShape(dual.LocalAddr())
 		},
+		"sender address shapes": func(t *testing.T, s udpStack) string {
+			var out []string
+			for _, la := range []*net.UDPAddr{loopback4, {IP: net.IPv6loopback}} {
+				network := "udp4"
+				if la.IP.To4() == nil {
+					network = "udp6"
+				}
+				srv, err := s.listenUDP(network, la)
+				if err != nil {
+					out = append(out, network+" unavailable")
+					continue
+				}
+				defer srv.Close()
+				cli, err := s.dialUDP(network, nil, srv.LocalAddr().(*net.UDPAddr))
+				require.NoError(t, err)
+				defer cli.Close()
+				require.NoError(t, srv.SetReadDeadline(deadlineIn()))
+				shape := func(a *net.UDPAddr) string {
+					return fmt.Sprintf("%s len=%d cap=%d zone=%q", maskPorts(a.String()), len(a.IP), cap(a.IP), a.Zone)
+				}
+				b := make([]byte, 10)
+				for i := range 5 {
+					_, err := cli.Write(msg)
+					require.NoError(t, err)
+					var got string
+					switch i {
+					case 0:
+						_, a, err := srv.ReadFrom(b)
+						require.NoError(t, err)
+						got = fmt.Sprintf("%T ", a) + shape(a.(*net.UDPAddr))
+					case 1:
+						_, a, err := srv.ReadFromUDP(b)
+						require.NoError(t, err)
+						got = shape(a)
+					case 2:
+						_, _, _, a, err := srv.ReadMsgUDP(b, nil)
+						require.NoError(t, err)
+						got = shape(a)
+					case 3:
+						_, ap, err := srv.ReadFromUDPAddrPort(b)
+						require.NoError(t, err)
+						got = maskPorts(ap.String()) + fmt.Sprint(ap.Addr().Is4(), ap.Port() == cli.LocalAddr().(*net.UDPAddr).AddrPort().Port())
+					case 4:
+						_, _, _, ap, err := srv.ReadMsgUDPAddrPort(b, nil)
+						require.NoError(t, err)
+						got = maskPorts(ap.String()) + fmt.Sprint(ap.Addr().Is4())
+					}
+					out = append(out, network+" "+got)
+				}
+			}
+			return strings.Join(out, " | ")
+		},
 		"dial and listen errors": func(t *testing.T, s udpStack) string {
 			ra := &net.UDPAddr{IP: loopback4.IP, Port: 9}
 			busy, err := s.listenUDP("udp4", loopback4)

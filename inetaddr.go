@@ -1,0 +1,136 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package evnet
+
+import (
+	"encoding/binary"
+	"net"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+)
+
+// inetAddr is the address of a datagram's sender or destination, held by
+// value so that the datagram paths convert between the kernel's sockaddr
+// and net's types without a unix.Sockaddr on the heap in between (x/sys's
+// Recvfrom allocates the raw buffer and the Sockaddr, and on Linux asks
+// getsockopt(SO_PROTOCOL) for every datagram).
+type inetAddr struct {
+	family int      // unix.AF_INET or unix.AF_INET6; 0: none
+	ip     [16]byte // AF_INET uses the first 4 bytes
+	port   int
+	zone   uint32 // IPv6 scope ID
+}
+
+// setUDP converts a destination for a socket of family; a nil addr is no
+// address (the peer), as net's UDPAddr.sockaddr.
+func (a *inetAddr) setUDP(family int, addr *net.UDPAddr) error {
+	if addr == nil {
+		*a = inetAddr{}
+		return nil
+	}
+	return a.setIP(family, addr.IP, addr.Port, addr.Zone)
+}
+
+// setIP converts ip, port and zone for a socket of family with the rules
+// and errors of net's ipToSockaddrInet4 and ipToSockaddrInet6 (the same as
+// ipToSockaddr's): an empty IP is the wildcard, an IPv4 address becomes
+// IPv4-mapped on AF_INET6.
+func (a *inetAddr) setIP(family int, ip net.IP, port int, zone string) error {
+	switch family {
+	case unix.AF_INET:
+		if len(ip) == 0 {
+			ip = net.IPv4zero
+		}
+		ip4 := ip.To4()
+		if ip4 == nil {
+			return &net.AddrError{Err: "non-IPv4 address", Addr: ip.String()}
+		}
+		*a = inetAddr{family: family, port: port}
+		copy(a.ip[:], ip4)
+		return nil
+	case unix.AF_INET6:
+		if len(ip) == 0 || ip.Equal(net.IPv4zero) {
+			ip = net.IPv6zero
+		}
+		ip6 := ip.To16()
+		if ip6 == nil {
+			return &net.AddrError{Err: "non-IPv6 address", Addr: ip.String()}
+		}
+		*a = inetAddr{family: family, port: port, zone: zoneIndex(zone)}
+		copy(a.ip[:], ip6)
+		return nil
+	}
+	return &net.AddrError{Err: "invalid address family", Addr: ip.String()}
+}
+
+// setAddrPort converts a destination AddrPort as net's
+// addrPortToSockaddrInet4/6 do: no wildcard rewriting, IPv4-mapped accepted
+// on IPv4 sockets.
+func (a *inetAddr) setAddrPort(family int, ap netip.AddrPort) error {
+	ip := ap.Addr()
+	switch family {
+	case unix.AF_INET:
+		if !ip.Is4() && !ip.Is4In6() {
+			return &net.AddrError{Err: "non-IPv4 address", Addr: ip.String()}
+		}
+		ip4 := ip.As4()
+		*a = inetAddr{family: family, port: int(ap.Port())}
+		copy(a.ip[:], ip4[:])
+		return nil
+	case unix.AF_INET6:
+		*a = inetAddr{family: family, ip: ip.As16(), port: int(ap.Port()), zone: zoneIndex(ip.Zone())}
+		return nil
+	}
+	return &net.AddrError{Err: "invalid address family", Addr: ip.String()}
+}
+
+// udpAddrIP is a net.UDPAddr and the bytes of its IP, allocated together:
+// one allocation per received address where net makes two.
+type udpAddrIP struct {
+	addr net.UDPAddr
+	ip   [16]byte
+}
+
+// udpAddr returns a as a new *net.UDPAddr, or nil if a is no address. As
+// in net, the IP is 4 bytes long on AF_INET and 16 on AF_INET6, and its
+// capacity is its length.
+func (a *inetAddr) udpAddr() *net.UDPAddr {
+	var b *udpAddrIP
+	switch a.family {
+	case unix.AF_INET:
+		b = &udpAddrIP{ip: a.ip}
+		b.addr = net.UDPAddr{IP: b.ip[:4:4], Port: a.port}
+	case unix.AF_INET6:
+		b = &udpAddrIP{ip: a.ip}
+		b.addr = net.UDPAddr{IP: b.ip[:], Port: a.port, Zone: zoneName(a.zone)}
+	default:
+		return nil
+	}
+	return &b.addr
+}
+
+// addrPort returns a as a netip.AddrPort without unmapping anything, as
+// net's UDP readers do; the zero AddrPort if a is no address.
+func (a *inetAddr) addrPort() netip.AddrPort {
+	switch a.family {
+	case unix.AF_INET:
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(a.ip[:4])), uint16(a.port))
+	case unix.AF_INET6:
+		return netip.AddrPortFrom(netip.AddrFrom16(a.ip).WithZone(zoneName(a.zone)), uint16(a.port))
+	}
+	return netip.AddrPort{}
+}
+
+// htons and ntohs convert a port to and from network byte order.
+func htons(port int) uint16 {
+	var b [2]byte
+	binary.BigEndian.PutUint16(b[:], uint16(port))
+	return binary.NativeEndian.Uint16(b[:])
+}
+
+func ntohs(port uint16) int {
+	var b [2]byte
+	binary.NativeEndian.PutUint16(b[:], port)
+	return int(binary.BigEndian.Uint16(b[:]))
+}
