@@ -30,14 +30,15 @@ const (
 )
 
 // newTCPConn sets net's defaults on a connected socket: TCP_NODELAY and,
-// unless disabled, keep-alive.
+// unless disabled, keep-alive. The TCPConn is fd's own (netFD.tcp).
 func newTCPConn(fd *netFD, keepAliveIdle time.Duration, cfg net.KeepAliveConfig) *TCPConn {
 	// Errors are ignored, as net ignores them: the conn works without.
 	_ = fd.setsockoptInt(unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	if !cfg.Enable && keepAliveIdle >= 0 {
 		cfg = net.KeepAliveConfig{Enable: true, Idle: keepAliveIdle}
 	}
-	c := &TCPConn{conn{fd}}
+	c := &fd.tcp
+	c.fd = fd
 	if cfg.Enable {
 		_ = c.SetKeepAliveConfig(cfg)
 	}
