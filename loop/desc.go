@@ -34,8 +34,8 @@ const (
 // wakeup may be spurious. Methods are safe for concurrent use.
 type Desc struct {
 	loop  *Loop
-	fd    int
-	token selector.Token
+	token selector.Token       // fd | generation<<32
+	slot  atomic.Pointer[slot] // the reader's direct-read slot, if it has one
 
 	lk        fdLock
 	destroyed sync.WaitGroup // done once the fd is closed
@@ -46,11 +46,10 @@ type Desc struct {
 
 // dir is the readiness and deadline state of one direction.
 type dir struct {
-	ch       atomic.Value         // chan struct{}: capacity-1 token, made by the first waiter (see token)
-	pending  atomic.Bool          // the token while there is no channel yet
-	deadline atomic.Int64         // monotonic ns since epoch (see mono); 0: none
-	timer    *time.Timer          // the waiter's, made on its first timed wait; used only under the direction's lock
-	slot     atomic.Pointer[slot] // read direction: the Desc's direct-read slot, if it has one
+	ch       atomic.Pointer[chan struct{}] // capacity-1 token, made by the first waiter (see chanOf)
+	pending  atomic.Bool                   // the token while there is no channel yet
+	deadline atomic.Int64                  // monotonic ns since epoch (see mono); 0: none
+	timer    *time.Timer                   // the waiter's, made on its first timed wait; used only under the direction's lock
 }
 
 // epoch is the origin of the monotonic deadlines.
@@ -70,7 +69,7 @@ func (r *dir) expired() bool {
 
 // Fd returns the file descriptor. Use it only while holding a reference
 // (Incref, ReadLock or WriteLock).
-func (d *Desc) Fd() int { return d.fd }
+func (d *Desc) Fd() int { return int(uint32(d.token)) }
 
 // The readiness token of a direction lives in a capacity-1 channel, filled
 // by a non-blocking send, which only a waiter that parks on it needs: most
@@ -80,8 +79,10 @@ func (d *Desc) Fd() int { return d.fd }
 
 // chanOf returns the direction's channel, or nil before the first waiter.
 func (r *dir) chanOf() chan struct{} {
-	ch, _ := r.ch.Load().(chan struct{})
-	return ch
+	if p := r.ch.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // waitChan returns the channel to wait on, making it on the first call.
@@ -91,19 +92,19 @@ func (r *dir) waitChan() chan struct{} {
 		return ch
 	}
 	ch := make(chan struct{}, 1)
-	r.ch.Store(ch)
+	r.ch.Store(&ch)
 	// A poke that found no channel left the token in pending: move it.
 	// (Channel stored, then pending swapped; poke stores pending, then
 	// loads the channel: one of the two sees the other.)
 	if r.pending.Swap(false) {
-		ch <- struct{}{}
+		send(ch) // a poke may have filled it already
 	}
 	return ch
 }
 
 // poke wakes the direction's waiter, if any, or leaves a token for the next
 // wait. It never blocks.
-func (r *dir) poke() {
+func (d *Desc) poke(r *dir) {
 	if ch := r.chanOf(); ch != nil {
 		send(ch)
 	} else {
@@ -114,7 +115,7 @@ func (r *dir) poke() {
 	}
 	// A direct reader waits on its slot, not on the token: kick it. The
 	// kick stays in the slot's ready list until the reader's next look.
-	if sl := r.slot.Load(); sl != nil {
+	if sl := d.slot.Load(); r == &d.rd && sl != nil {
 		sl.kick()
 	}
 }
@@ -177,13 +178,13 @@ func (d *Desc) wait(r *dir, i selector.Interest) error {
 	if d.loop.rearm != nil {
 		// poll(2) emulates edges: re-arm the interest now that the syscall
 		// reported EAGAIN, or the next readiness is never reported.
-		if err := d.loop.rearm.Rearm(d.fd, i); err != nil {
+		if err := d.loop.rearm.Rearm(d.Fd(), i); err != nil {
 			return d.check(r) // a closing Desc is deregistered: report that
 		}
 	}
 	dl := r.deadline.Load()
 	if r == &d.rd {
-		sl := r.slot.Load()
+		sl := d.slot.Load()
 		if sl == nil && d.loop.direct.free.Load() != 0 && d.adopt() {
 			// A poke before the slot was published left a token alone:
 			// return for a retry, as a spurious wakeup, and wait on the
@@ -227,7 +228,7 @@ func (d *Desc) wait(r *dir, i selector.Interest) error {
 // the read lock, after PrepareRead, with a non-empty p. err is
 // net.ErrClosed, os.ErrDeadlineExceeded or read's *os.SyscallError.
 func (d *Desc) ReadDirect(p []byte) (n int, err error, ok bool) {
-	sl := d.rd.slot.Load()
+	sl := d.slot.Load()
 	if sl == nil {
 		return 0, nil, false
 	}
@@ -244,18 +245,18 @@ func (d *Desc) adopt() bool {
 	if sl == nil {
 		return false
 	}
-	if sl.attach(d.fd) != nil {
+	if sl.attach(d.Fd()) != nil {
 		d.loop.direct.release(sl)
 		return false
 	}
 	// Both selectors report readability until the loop's stops: an edge
 	// meanwhile is seen twice at worst, never lost.
-	if d.loop.sel.Reregister(d.fd, d.token, selector.Writable) != nil {
-		sl.detach(d.fd)
+	if d.loop.sel.Reregister(d.Fd(), d.token, selector.Writable) != nil {
+		sl.detach(d.Fd())
 		d.loop.direct.release(sl)
 		return false
 	}
-	d.rd.slot.Store(sl)
+	d.slot.Store(sl)
 	return true
 }
 
@@ -273,10 +274,10 @@ func (d *Desc) SetDeadline(t time.Time, mode Mode) error {
 		dl = mono(t)
 	}
 	if mode&ModeRead != 0 {
-		d.rd.setDeadline(dl)
+		d.setDeadline(&d.rd, dl)
 	}
 	if mode&ModeWrite != 0 {
-		d.wd.setDeadline(dl)
+		d.setDeadline(&d.wd, dl)
 	}
 	return nil
 }
@@ -284,18 +285,18 @@ func (d *Desc) SetDeadline(t time.Time, mode Mode) error {
 // setDeadline stores dl and wakes a waiter that must see it: one whose
 // deadline moved earlier or appeared. A cleared or later deadline needs no
 // wake: the waiter's timer firing early is a spurious wakeup.
-func (r *dir) setDeadline(dl int64) {
+func (d *Desc) setDeadline(r *dir, dl int64) {
 	old := r.deadline.Swap(dl)
 	if dl != 0 && (old == 0 || dl < old) {
-		r.poke()
+		d.poke(r)
 	}
 }
 
 // evict wakes every waiter; they see the closing state and return
 // net.ErrClosed.
 func (d *Desc) evict() {
-	d.rd.poke()
-	d.wd.poke()
+	d.poke(&d.rd)
+	d.poke(&d.wd)
 }
 
 // destroy runs once, when the last reference of a closing Desc is dropped:
@@ -303,11 +304,11 @@ func (d *Desc) evict() {
 // waiters' timers are stopped by the waiters themselves.
 func (d *Desc) destroy() {
 	d.loop.deregister(d)
-	if sl := d.rd.slot.Load(); sl != nil {
-		sl.detach(d.fd)
+	if sl := d.slot.Load(); sl != nil {
+		sl.detach(d.Fd())
 		d.loop.direct.release(sl)
 	}
-	if err := unix.Close(d.fd); err != nil {
+	if err := unix.Close(d.Fd()); err != nil {
 		// close(2) is not retried, also on EINTR: the fd is gone on Linux
 		// and retrying could close a reused number.
 		d.closeErr = os.NewSyscallError("close", err)

@@ -403,7 +403,7 @@ func TestZeroAllocsPerWait(t *testing.T) {
 func TestTokenBeforeFirstWait(t *testing.T) {
 	l := newTestLoop(t, Config{Direct: -1})
 	d := pipeDesc(t, l)
-	d.wd.poke()
+	d.poke(&d.wd)
 	require.Nil(t, d.wd.chanOf(), "poke made a channel")
 	first := make(chan error, 1)
 	go func() {
@@ -432,13 +432,25 @@ func TestTokenBeforeFirstWait(t *testing.T) {
 			defer d.ReadUnlock()
 			woke <- d.WaitRead()
 		}()
-		d.rd.poke()
-		select {
-		case err := <-woke:
-			require.NoError(t, err)
-		case <-time.After(10 * time.Second):
-			t.Fatal("a poke racing the first wait was lost")
+		// Pokes before, while and after the waiter makes its channel.
+		var err error
+		returned := false
+		for i := 0; i < 1_000_000 && !returned; i++ {
+			d.poke(&d.rd)
+			select {
+			case err = <-woke:
+				returned = true
+			default:
+			}
 		}
+		if !returned {
+			select {
+			case err = <-woke:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the first waiter did not return")
+			}
+		}
+		require.NoError(t, err)
 		require.NoError(t, d.Close())
 	}
 }

@@ -170,7 +170,7 @@ func (sl *slot) tryRead(uintptr) bool {
 		return true
 	}
 	for {
-		n, err := unix.Read(d.fd, sl.buf)
+		n, err := unix.Read(d.Fd(), sl.buf)
 		switch err {
 		case nil:
 			sl.n = n

@@ -18,7 +18,7 @@ import (
 func slotted(ds []*Desc) int {
 	n := 0
 	for _, d := range ds {
-		if d.rd.slot.Load() != nil {
+		if d.slot.Load() != nil {
 			n++
 		}
 	}
@@ -86,7 +86,7 @@ func adopt(t *testing.T, d *Desc) {
 	defer d.ReadUnlock()
 	require.NoError(t, d.PrepareRead())
 	require.NoError(t, d.WaitRead())
-	require.NotNil(t, d.rd.slot.Load(), "no slot adopted")
+	require.NotNil(t, d.slot.Load(), "no slot adopted")
 }
 
 // readAfterWrite reads one byte through d, racing a write to peer.

@@ -152,7 +152,7 @@ func (l *Loop) Register(fd int) (*Desc, error) {
 	if fd < 0 || fd > 1<<31-1 {
 		return nil, os.NewSyscallError("epoll_ctl", unix.EBADF)
 	}
-	d := &Desc{loop: l, fd: fd}
+	d := &Desc{loop: l}
 	d.destroyed.Add(1)
 	l.reg.mu.Lock()
 	defer l.reg.mu.Unlock()
@@ -178,7 +178,7 @@ func (l *Loop) deregister(d *Desc) {
 	if !l.closed.Load() {
 		// An error here means the fd is no longer registered (it was never,
 		// or the kernel dropped it): either way nothing is left to remove.
-		_ = l.sel.Deregister(d.fd)
+		_ = l.sel.Deregister(d.Fd())
 	}
 	l.reg.mu.Unlock()
 	if l.rearm != nil {
@@ -346,9 +346,9 @@ func (l *Loop) deliver(ev *selector.Event) {
 		return // stale: the fd was closed (and maybe reused) since
 	}
 	if ev.Readable || ev.ReadClosed || ev.Error {
-		d.rd.poke()
+		d.poke(&d.rd)
 	}
 	if ev.Writable || ev.WriteClosed || ev.Error {
-		d.wd.poke()
+		d.poke(&d.wd)
 	}
 }

@@ -53,20 +53,20 @@ func (r *registry) get(fd int) *Desc {
 
 // put stores d for its fd. The caller holds r.mu.
 func (r *registry) put(d *Desc) {
-	if s := r.slot(d.fd, true); s != nil {
+	if s := r.slot(d.Fd(), true); s != nil {
 		s.Store(d)
 	} else {
-		r.big.Store(d.fd, d)
+		r.big.Store(d.Fd(), d)
 	}
 	r.live.Add(1)
 }
 
 // remove clears fd's entry if it still holds d. The caller holds r.mu.
 func (r *registry) remove(d *Desc) {
-	if s := r.slot(d.fd, false); s != nil {
+	if s := r.slot(d.Fd(), false); s != nil {
 		s.CompareAndSwap(d, nil)
 	} else {
-		r.big.CompareAndDelete(d.fd, d)
+		r.big.CompareAndDelete(d.Fd(), d)
 	}
 	r.live.Add(-1)
 }
