@@ -8,9 +8,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// mmsgs holds the kernel's view of a batch: one mmsghdr per message, their
-// iovecs and their names. A UDPConn keeps one per direction (batchBufs),
-// made by its first batch, grown to its largest, and used only under that
+// mmsgs holds the kernel's view of a batch: one mmsghdr per datagram (or
+// per GSO run of datagrams, see gso_linux.go), their iovecs, names and
+// control messages. A UDPConn keeps one per direction (batchBufs), made by
+// its first batch, grown to its largest, and used only under that
 // direction's lock. The headers point into the messages' buffers only
 // during one recvmmsg or sendmmsg: every attempt packs them, makes the call
 // and clears them, so nothing of the caller's is kept in between.
@@ -18,11 +19,16 @@ type mmsgs struct {
 	hs    []unix.Mmsghdr
 	iovs  []unix.Iovec
 	names []unix.RawSockaddrInet6 // room for either family
+	runs  []int                   // send: how many messages header i carries
+	cmsgs []gsoCmsg               // send: the UDP_SEGMENT of a run's header
 }
 
 // batchBufs are a UDPConn's reusable batch headers, nil until its first
-// ReadBatch or WriteBatch.
-type batchBufs struct{ r, w *mmsgs }
+// ReadBatch or WriteBatch, and what WriteBatch learned about GSO.
+type batchBufs struct {
+	r, w *mmsgs
+	gso  gsoState
+}
 
 // reader returns the headers of ReadBatch; call it under the read lock.
 func (b *batchBufs) reader() *mmsgs {
@@ -41,9 +47,10 @@ func (b *batchBufs) writer() *mmsgs {
 }
 
 // pack points the headers at the buffers of ms for a socket of family. For
-// a receive every message gets room for a name; for a send (send set),
-// message i gets its destination, none if ms[i].Addr is nil.
-func (m *mmsgs) pack(ms []ipv4.Message, family int, send bool) error {
+// a receive (send false) every message gets a header with room for a name.
+// For a send, a header carries one message to its destination (none if
+// ms[i].Addr is nil) or, if gso is not nil, a GSO run of messages.
+func (m *mmsgs) pack(ms []ipv4.Message, family int, send bool, gso *gsoState) error {
 	niov := 0
 	for i := range ms {
 		niov += len(ms[i].Buffers)
@@ -51,46 +58,69 @@ func (m *mmsgs) pack(ms []ipv4.Message, family int, send bool) error {
 	if cap(m.hs) < len(ms) {
 		m.hs = make([]unix.Mmsghdr, len(ms))
 		m.names = make([]unix.RawSockaddrInet6, len(ms))
+		m.runs = make([]int, len(ms))
+		m.cmsgs = make([]gsoCmsg, len(ms))
 	}
 	if cap(m.iovs) < niov {
 		m.iovs = make([]unix.Iovec, niov)
 	}
-	m.hs, m.names, m.iovs = m.hs[:len(ms)], m.names[:len(ms)], m.iovs[:niov]
+	m.hs, m.iovs = m.hs[:len(ms)], m.iovs[:niov]
 	iovs := m.iovs
-	for i := range ms {
-		h := &m.hs[i].Hdr
-		if n := len(ms[i].Buffers); n > 0 {
-			iov := iovs[:n:n]
-			iovs = iovs[n:]
-			for j, b := range ms[i].Buffers {
-				if len(b) > 0 {
-					iov[j].Base = &b[0]
+	nh := 0
+	for i := 0; i < len(ms); nh++ {
+		h := &m.hs[nh].Hdr
+		run, size := 1, 0
+		var to inetAddr
+		if gso != nil {
+			run, size = gso.run(ms[i:], family, &to)
+		}
+		if run < 2 {
+			run = 1
+			if send {
+				// WriteBatch has checked every destination; an error here
+				// means ms changed since.
+				a, _ := ms[i].Addr.(*net.UDPAddr)
+				if err := to.setUDP(family, a); err != nil {
+					return err
 				}
-				iov[j].SetLen(len(b))
 			}
-			h.Iov = &iov[0]
+			if len(ms[i].OOB) > 0 {
+				h.Control = &ms[i].OOB[0]
+				h.SetControllen(len(ms[i].OOB))
+			}
+		} else {
+			cm := &m.cmsgs[nh]
+			cm.set(size)
+			h.Control = (*byte)(unsafe.Pointer(cm))
+			h.SetControllen(unix.CmsgSpace(2))
+		}
+		n := 0
+		for _, msg := range ms[i : i+run] {
+			for _, b := range msg.Buffers {
+				if len(b) > 0 {
+					iovs[n].Base = &b[0]
+				}
+				iovs[n].SetLen(len(b))
+				n++
+			}
+		}
+		if n > 0 {
+			h.Iov = &iovs[0]
 			h.SetIovlen(n)
+			iovs = iovs[n:]
 		}
-		if len(ms[i].OOB) > 0 {
-			h.Control = &ms[i].OOB[0]
-			h.SetControllen(len(ms[i].OOB))
-		}
+		m.runs[nh] = run
+		i += run
 		namelen := uint32(unix.SizeofSockaddrInet6)
 		if send {
-			// WriteBatch has checked every destination; an error here means
-			// ms changed since.
-			a, _ := ms[i].Addr.(*net.UDPAddr)
-			var to inetAddr
-			if err := to.setUDP(family, a); err != nil {
-				return err
-			}
-			if namelen = to.toRaw(&m.names[i]); namelen == 0 {
+			if namelen = to.toRaw(&m.names[nh]); namelen == 0 {
 				continue
 			}
 		}
-		h.Name = (*byte)(unsafe.Pointer(&m.names[i]))
+		h.Name = (*byte)(unsafe.Pointer(&m.names[nh]))
 		h.Namelen = namelen
 	}
+	m.hs = m.hs[:nh]
 	return nil
 }
 
@@ -118,7 +148,7 @@ func (c *UDPConn) readBatch(ms []ipv4.Message, flags int) (int, error) {
 	var n int
 	err := fd.ioWait(true, "recvmmsg", func(s int) error {
 		m := c.batch.reader()
-		if err := m.pack(ms, fd.family, false); err != nil {
+		if err := m.pack(ms, fd.family, false, nil); err != nil {
 			m.clear()
 			return err
 		}
@@ -161,21 +191,44 @@ func (c *UDPConn) writeBatch(ms []ipv4.Message, flags int) (int, error) {
 	var n int
 	err := fd.ioWait(false, "sendmmsg", func(s int) error {
 		m := c.batch.writer()
-		if err := m.pack(ms, fd.family, true); err != nil {
+		for {
+			gso := c.batch.gsoFor(s, flags)
+			if err := m.pack(ms, fd.family, true, gso); err != nil {
+				m.clear()
+				return err
+			}
+			h, err := m.call(s, unix.SYS_SENDMMSG, flags|sendFlags)
+			if err == nil {
+				n = m.sent(ms, h)
+			}
+			// A first header that failed as a GSO run is sent again
+			// without: see gso_linux.go.
+			retry := err != nil && m.runs[0] > 1 && gso.failed(err, msgLen(&ms[0]))
 			m.clear()
-			return err
-		}
-		var err error
-		if n, err = m.call(s, unix.SYS_SENDMMSG, flags|sendFlags); err == nil {
-			for i := range ms[:n] {
-				ms[i].N = int(m.hs[i].Len)
+			if !retry {
+				return err
 			}
 		}
-		m.clear()
-		return err
 	})
 	if err != nil {
 		return 0, err
 	}
 	return n, nil
+}
+
+// sent sets N of the messages that the first h headers carried and returns
+// how many they were.
+func (m *mmsgs) sent(ms []ipv4.Message, h int) int {
+	n := 0
+	for i, run := range m.runs[:h] {
+		if run == 1 {
+			ms[n].N = int(m.hs[i].Len)
+		} else {
+			for j := n; j < n+run; j++ {
+				ms[j].N = msgLen(&ms[j])
+			}
+		}
+		n += run
+	}
+	return n
 }
