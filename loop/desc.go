@@ -185,7 +185,7 @@ func (d *Desc) wait(r *dir, i selector.Interest) error {
 	dl := r.deadline.Load()
 	if r == &d.rd {
 		sl := d.slot.Load()
-		if sl == nil && d.loop.direct.free.Load() != 0 && d.adopt() {
+		if sl == nil && d.loop.direct.available() && d.adopt() {
 			// A poke before the slot was published left a token alone:
 			// return for a retry, as a spurious wakeup, and wait on the
 			// slot from the next wait on. (Slot stored, then deadline and

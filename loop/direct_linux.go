@@ -12,9 +12,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// defaultDirect is the number of direct-read slots of a parked loop when
+// defaultDirect is the most direct-read slots a parked loop makes when
 // Config.Direct is 0.
-const defaultDirect = 8
+const defaultDirect = 64
 
 // slot is an epoll instance of its own, registered with the runtime's
 // poller through an *os.File, holding the socket of one Desc (read
@@ -23,6 +23,7 @@ const defaultDirect = 8
 // runs it on the M that polled, as it does for the sockets of net: no
 // handoff by the loop goroutine and no wakep (see doc.go).
 type slot struct {
+	idx  int // in the loop's slots
 	f    *os.File
 	rc   syscall.RawConn
 	epfd int
@@ -47,7 +48,7 @@ const slotKick = -1
 
 // newSlot makes a slot: a CLOEXEC epoll with a nonblocking, CLOEXEC eventfd
 // in it.
-func newSlot() (*slot, error) {
+func newSlot(idx int) (*slot, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, os.NewSyscallError("epoll_create1", err)
@@ -77,7 +78,7 @@ func newSlot() (*slot, error) {
 		unix.Close(kfd)
 		return nil, err
 	}
-	sl := &slot{f: f, rc: rc, epfd: epfd, kfd: kfd}
+	sl := &slot{idx: idx, f: f, rc: rc, epfd: epfd, kfd: kfd}
 	binary.NativeEndian.PutUint64(sl.one[:], 1)
 	sl.ready = func(uintptr) bool {
 		// Any event is a wakeup: the socket's edge, a kick, or a stale

@@ -36,8 +36,10 @@ func TestDirectSlotsRunOut(t *testing.T) {
 	for i := range ds {
 		ds[i], peers[i] = socketPair(t, l)
 	}
+	require.Zero(t, l.direct.made.Load(), "slots made before any wait")
 	adopt(t, ds[3])
 	adopt(t, ds[1])
+	require.Equal(t, int32(2), l.direct.made.Load(), "slots made on demand")
 	for round := range 20 {
 		var wg sync.WaitGroup
 		got := make([]byte, n)

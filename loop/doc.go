@@ -82,9 +82,10 @@
 //
 // A channel send from the loop goroutine is a wake-up from user code, and
 // pays the wakep above. Only the runtime's netpoll readies a goroutine
-// without it, so on Linux a parked loop has Config.Direct slots (8 by
-// default, EVNET_DIRECT): each an epoll instance of its own, registered with
-// the runtime's poller through an *os.File, with an eventfd in it. A Desc's
+// without it, so on Linux a parked loop makes up to Config.Direct slots (64
+// by default, EVNET_DIRECT), on demand: each an epoll instance of its own,
+// registered with the runtime's poller through an *os.File, with an eventfd
+// in it. A Desc's
 // reader takes a free slot on its first wait and keeps it until the Desc is
 // destroyed: the socket is added to the slot's epoll for readability (and
 // the loop's registration keeps only writability), so a readable socket makes

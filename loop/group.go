@@ -74,7 +74,7 @@ func (g *Group) Close() error {
 // Default returns the process-wide group, built on first use. Its size is
 // EVNET_LOOPS if set (a positive integer), else DefaultSize(); its run mode
 // is EVNET_LOOP_MODE ("parked" or "blocking", see doc.go); EVNET_DIRECT sets
-// the direct-wait slots per loop.
+// the most direct-read slots per loop.
 var Default = sync.OnceValues(func() (*Group, error) {
 	n, err := sizeFromEnv(os.Getenv("EVNET_LOOPS"))
 	if err != nil {
@@ -91,7 +91,7 @@ var Default = sync.OnceValues(func() (*Group, error) {
 	return NewGroup(n, Config{Blocking: blocking, Direct: direct})
 })
 
-// directFromEnv parses EVNET_DIRECT, the number of direct-wait slots per
+// directFromEnv parses EVNET_DIRECT, the most direct-read slots per
 // loop (Config.Direct): empty for the default, 0 for none, else 1 to 64.
 func directFromEnv(v string) (int, error) {
 	if v == "" {

@@ -34,10 +34,11 @@ type Config struct {
 	// Blocking forces the blocking run mode (an OS thread sleeps in Select)
 	// even when the selector has a pollable fd. For measurements and tests.
 	Blocking bool
-	// Direct is the number of waiters that may park on the runtime's poller
-	// at once (see doc.go, "Direct waiters"); the others wait on their
-	// readiness channel. 0 means the platform default, a negative value
-	// none. Only a parked loop has direct waiters.
+	// Direct is the most direct-read slots the loop makes, on demand (see
+	// doc.go, "Direct readers"); readers beyond them wait on their
+	// readiness channel. 0 means the platform default (64 on Linux, where
+	// a slot costs an epoll fd and an eventfd), a negative value none.
+	// Only a parked loop has slots.
 	Direct int
 }
 
@@ -100,13 +101,7 @@ func New(cfg Config) (*Loop, error) {
 			return nil, err
 		}
 		l.parked = true
-		if err := l.direct.make(cfg.Direct); err != nil {
-			l.direct.close()
-			l.pfile.Close() // the slot error is the one worth reporting
-			wk.Close()
-			sel.Close()
-			return nil, err
-		}
+		l.direct.init(cfg.Direct)
 	}
 	go l.run(rc)
 	return l, nil
