@@ -3,7 +3,6 @@
 package loop
 
 import (
-	"encoding/binary"
 	"errors"
 	"os"
 	"syscall"
@@ -18,7 +17,7 @@ const defaultDirect = 64
 
 // slot is an epoll instance of its own, registered with the runtime's
 // poller through an *os.File, holding the socket of one Desc (read
-// interest, edge-triggered) and an eventfd to kick its reader. The runtime's
+// interest, edge-triggered). A kick is a past deadline on the file. The runtime's
 // netpoll readies the reader itself when the socket becomes readable, and
 // runs it on the M that polled, as it does for the sockets of net: no
 // handoff by the loop goroutine and no wakep (see doc.go).
@@ -27,8 +26,6 @@ type slot struct {
 	f    *os.File
 	rc   syscall.RawConn
 	epfd int
-	kfd  int     // eventfd in the slot's epoll; written by kick
-	one  [8]byte // 1 in native byte order: what kick writes
 
 	// Used by the owner's reader only, under the Desc's read lock.
 	evs   [2]unix.EpollEvent
@@ -43,46 +40,28 @@ type slot struct {
 	readFn func(uintptr) bool
 }
 
-// slotKick is the epoll data of a slot's eventfd.
-const slotKick = -1
-
-// newSlot makes a slot: a CLOEXEC epoll with a nonblocking, CLOEXEC eventfd
-// in it.
+// newSlot makes a slot: a CLOEXEC epoll.
 func newSlot(idx int) (*slot, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, os.NewSyscallError("epoll_create1", err)
 	}
-	kfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
-	if err != nil {
-		unix.Close(epfd) // the eventfd error is the one worth reporting
-		return nil, os.NewSyscallError("eventfd", err)
-	}
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLET, Fd: slotKick}
-	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, kfd, &ev); err != nil {
-		unix.Close(kfd) // the epoll_ctl error is the one worth reporting
-		unix.Close(epfd)
-		return nil, os.NewSyscallError("epoll_ctl", err)
-	}
 	// The runtime's poller wants a nonblocking fd; an epoll fd never blocks
 	// a read anyway (reads fail), and RawConn.Read never reads it.
 	if err := unix.SetNonblock(epfd, true); err != nil {
-		unix.Close(kfd) // the fcntl error is the one worth reporting
-		unix.Close(epfd)
+		unix.Close(epfd) // the fcntl error is the one worth reporting
 		return nil, os.NewSyscallError("fcntl", err)
 	}
 	f := os.NewFile(uintptr(epfd), "evnet-direct")
 	rc, err := f.SyscallConn()
 	if err != nil {
 		f.Close() // the SyscallConn error is the one worth reporting
-		unix.Close(kfd)
 		return nil, err
 	}
-	sl := &slot{idx: idx, f: f, rc: rc, epfd: epfd, kfd: kfd}
-	binary.NativeEndian.PutUint64(sl.one[:], 1)
+	sl := &slot{idx: idx, f: f, rc: rc, epfd: epfd}
 	sl.ready = func(uintptr) bool {
-		// Any event is a wakeup: the socket's edge, a kick, or a stale
-		// edge from before the read attempt (a spurious wakeup).
+		// Any event is a wakeup: the socket's edge, or a stale one from
+		// before the read attempt (a spurious wakeup).
 		n, err := unix.EpollWait(sl.epfd, sl.evs[:], 0)
 		return n > 0 || err != nil && err != unix.EINTR
 	}
@@ -103,9 +82,20 @@ func (sl *slot) detach(fd int) {
 	_ = unix.EpollCtl(sl.epfd, unix.EPOLL_CTL_DEL, fd, &ev)
 }
 
-// kick wakes the slot's reader. It never blocks. EAGAIN would mean the
-// eventfd counter is full, which 2^64-2 kicks never reach.
-func (sl *slot) kick() { _, _ = unix.Write(sl.kfd, sl.one[:]) }
+// kick wakes the slot's reader, which then checks the Desc's state and
+// deadline: it puts the file's deadline in the past, which the runtime
+// reports to a parked reader at once and to the next RawConn.Read before
+// its first try. It never blocks. (Whoever kicks has changed the state or
+// deadline first: a reader that sets its deadline over the past one after
+// the kick sees the change in its first check. A reader woken by a kick
+// with nothing changed for it sets its own deadline again.)
+func (sl *slot) kick() {
+	// It fails only when the slot is closed, which the reader sees too.
+	_ = sl.f.SetReadDeadline(aLongTimeAgo)
+}
+
+// aLongTimeAgo is a deadline that has passed.
+var aLongTimeAgo = time.Unix(1, 0)
 
 // wait parks the calling reader until the slot reports an event, the
 // deadline dl (0: none) passes, or the slot is closed. RawConn.Read resets
@@ -115,7 +105,9 @@ func (sl *slot) wait(dl int64) {
 	sl.setDeadline(dl)
 	// os.ErrDeadlineExceeded or a closed file: the caller's check tells
 	// which; anything else is a spurious wakeup.
-	_ = sl.rc.Read(sl.ready)
+	if sl.rc.Read(sl.ready) != nil {
+		sl.dl = -1 // the file's deadline may be a kick's: set ours again
+	}
 }
 
 // setDeadline gives f the reader's deadline, so that the runtime's timer
@@ -144,11 +136,14 @@ func (sl *slot) read(d *Desc, p []byte) (int, error) {
 		sl.n, sl.err = 0, nil
 		sl.setDeadline(d.rd.deadline.Load())
 		if err := sl.rc.Read(sl.readFn); err != nil {
-			// The runtime's timer fired, or the loop closed the slot.
-			// Only check decides; nil is an early or spurious wakeup.
+			// The runtime's timer fired, a kick, or the loop closed the
+			// slot. Only check decides; nil is an early or spurious
+			// wakeup, and the file's deadline may be a kick's: set ours
+			// again.
 			if err := d.check(&d.rd); err != nil {
 				return 0, err
 			}
+			sl.dl = -1
 			continue
 		}
 		if sl.err != errDeadlineMoved {
@@ -186,10 +181,4 @@ func (sl *slot) tryRead(uintptr) bool {
 	}
 }
 
-func (sl *slot) close() error {
-	err := sl.f.Close()
-	if cerr := unix.Close(sl.kfd); err == nil && cerr != nil {
-		err = os.NewSyscallError("close", cerr)
-	}
-	return err
-}
+func (sl *slot) close() error { return sl.f.Close() }

@@ -84,8 +84,7 @@
 // pays the wakep above. Only the runtime's netpoll readies a goroutine
 // without it, so on Linux a parked loop makes up to Config.Direct slots (64
 // by default, EVNET_DIRECT), on demand: each an epoll instance of its own,
-// registered with the runtime's poller through an *os.File, with an eventfd
-// in it. A Desc's
+// registered with the runtime's poller through an *os.File. A Desc's
 // reader takes a free slot on its first wait and keeps it until the Desc is
 // destroyed: the socket is added to the slot's epoll for readability (and
 // the loop's registration keeps only writability), so a readable socket makes
@@ -93,9 +92,10 @@
 // itself, on the M that polled, as it does for a socket of net. The reader
 // calls read(2) inside the slot file's RawConn.Read (Desc.ReadDirect), as
 // internal/poll does: no syscall is spent on the wait. Deadlines ride on the
-// slot file's runtime timer; a poke (deadline moved, Close) writes the
-// eventfd. The socket is only ever in evnet's epolls; the runtime sees the
-// slot's epoll fd, as it sees the loop's.
+// slot file's runtime timer; a poke (deadline moved, Close) puts the file's
+// deadline in the past, which wakes the reader to check. The socket is only
+// ever in evnet's epolls; the runtime sees the slot's epoll fd, as it sees
+// the loop's.
 //
 // Readers beyond the slots wait on their channels as before; writers always
 // do (writes rarely wait). A slot is held by whoever waited first, also by

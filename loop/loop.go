@@ -37,7 +37,7 @@ type Config struct {
 	// Direct is the most direct-read slots the loop makes, on demand (see
 	// doc.go, "Direct readers"); readers beyond them wait on their
 	// readiness channel. 0 means the platform default (64 on Linux, where
-	// a slot costs an epoll fd and an eventfd), a negative value none.
+	// a slot costs an epoll fd), a negative value none.
 	// Only a parked loop has slots.
 	Direct int
 }
