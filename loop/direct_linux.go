@@ -62,8 +62,17 @@ func newSlot(idx int) (*slot, error) {
 	sl.ready = func(uintptr) bool {
 		// Any event is a wakeup: the socket's edge, or a stale one from
 		// before the read attempt (a spurious wakeup).
-		n, err := unix.EpollWait(sl.epfd, sl.evs[:], 0)
-		return n > 0 || err != nil && err != unix.EINTR
+		for {
+			n, err := unix.EpollWait(sl.epfd, sl.evs[:], 0)
+			// A zero-timeout wait does not sleep, so no signal should
+			// interrupt it; but on EINTR (strace's fault injection makes
+			// one) false would park the reader with the event still queued
+			// in the slot, and the runtime, seeing no new edge on the
+			// slot's epoll fd, would not wake it again: retry instead.
+			if err != unix.EINTR {
+				return n > 0 || err != nil
+			}
+		}
 	}
 	sl.readFn = sl.tryRead
 	return sl, nil
