@@ -141,7 +141,7 @@ func (fd *netFD) Write(p []byte) (int, error) {
 		if max-nn > maxRW {
 			max = nn + maxRW
 		}
-		n, err := unix.SendmsgN(fd.pd.Fd(), p[nn:max], nil, nil, sendFlags)
+		n, err := send(fd.pd.Fd(), p[nn:max])
 		if n > 0 {
 			nn += n
 		}
