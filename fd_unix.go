@@ -251,7 +251,7 @@ func (fd *netFD) accept() (*netFD, error) {
 // cancellation as net's netFD.connect does. Like net's, it returns the peer's
 // address when it had to ask for it (getpeername) to tell a connection from a
 // spurious wakeup; otherwise the caller asks.
-func (fd *netFD) connect(ctx context.Context, ra unix.Sockaddr) (syscall.Sockaddr, error) {
+func (fd *netFD) connect(ctx context.Context, ra unix.Sockaddr) (rsa syscall.Sockaddr, err error) {
 	// Drop stale readiness before the attempt, never after it: the edge of
 	// a connection that completes at once may already be in the token.
 	if err := fd.pd.PrepareWrite(); err != nil {
@@ -269,6 +269,9 @@ func (fd *netFD) connect(ctx context.Context, ra unix.Sockaddr) (syscall.Sockadd
 	default:
 		return nil, os.NewSyscallError("connect", err)
 	}
+	// Deferred first, so run last: the wait's channel and timer would stay
+	// with the conn for good, for the rare Write that waits.
+	defer fd.pd.ForgetWaits(loop.ModeWrite)
 	if deadline, ok := ctx.Deadline(); ok {
 		if err := fd.pd.SetDeadline(deadline, loop.ModeWrite); err != nil {
 			return nil, err
@@ -278,7 +281,14 @@ func (fd *netFD) connect(ctx context.Context, ra unix.Sockaddr) (syscall.Sockadd
 	if ctx.Done() != nil {
 		// Cancellation interrupts the wait through a past deadline.
 		stop := context.AfterFunc(ctx, func() { fd.pd.SetDeadline(aLongTimeAgo, loop.ModeWrite) })
-		defer stop()
+		defer func() {
+			if !stop() && err == nil {
+				// The cancellation's past deadline may land after the
+				// connect succeeded and poison the conn's writes: report
+				// the cancellation instead, as net does (its issue 16523).
+				rsa, err = nil, mapErr(ctx.Err())
+			}
+		}()
 	}
 	for {
 		if err := fd.pd.WaitWrite(); err != nil {

@@ -260,6 +260,32 @@ func (d *Desc) adopt() bool {
 	return true
 }
 
+// ForgetWaits drops what waiters of the directions in mode made, the
+// readiness channel and the timer, for a direction that waited once and may
+// never again: connect's write wait leaves them on every dialed socket. A
+// later waiter makes them again. Call it when no goroutine waits in those
+// directions (after connect, before the conn is handed out).
+func (d *Desc) ForgetWaits(mode Mode) {
+	if mode&ModeRead != 0 {
+		d.rd.forget()
+	}
+	if mode&ModeWrite != 0 {
+		d.wd.forget()
+	}
+}
+
+func (r *dir) forget() {
+	if r.ch.Load() == nil && r.timer == nil {
+		return
+	}
+	r.ch.Store(nil)
+	// A poke that found the channel before it was dropped may have left
+	// its token there: keep one in pending instead, a spurious wakeup at
+	// worst (and the next attempt's prepare drops it anyway).
+	r.pending.Store(true)
+	r.timer = nil // stopped by its waiter
+}
+
 // SetDeadline sets the deadline of the directions in mode. A zero t clears
 // it. A t in the past, or earlier than a waiter's current one, wakes that
 // waiter, which then returns os.ErrDeadlineExceeded; a later t keeps it

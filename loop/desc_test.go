@@ -3,6 +3,7 @@
 package loop
 
 import (
+	"errors"
 	"net"
 	"os"
 	"sync"
@@ -453,4 +454,48 @@ func TestTokenBeforeFirstWait(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, d.Close())
 	}
+}
+
+// TestForgetWaits drops a direction's channel and timer after a timed wait,
+// and a later waiter is still woken: by a poke from before it made its new
+// channel, and by one after.
+func TestForgetWaits(t *testing.T) {
+	l := newTestLoop(t, Config{Direct: -1})
+	d := pipeDesc(t, l)
+	require.NoError(t, d.SetDeadline(time.Now().Add(time.Millisecond), ModeRead))
+	require.NoError(t, d.ReadLock())
+	var err error
+	for i := 0; i < 100 && err == nil; i++ {
+		err = d.WaitRead() // nil is a spurious wakeup: wait again
+	}
+	assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
+	d.ReadUnlock()
+	require.NotNil(t, d.rd.chanOf())
+	require.NotNil(t, d.rd.timer)
+	require.NoError(t, d.SetDeadline(time.Time{}, ModeRead))
+
+	d.ForgetWaits(ModeRead)
+	assert.Nil(t, d.rd.chanOf(), "channel kept")
+	assert.Nil(t, d.rd.timer, "timer kept")
+
+	wait := func() error {
+		got := make(chan error, 1)
+		go func() {
+			if err := d.ReadLock(); err != nil {
+				got <- err
+				return
+			}
+			defer d.ReadUnlock()
+			got <- d.WaitRead()
+		}()
+		d.poke(&d.rd)
+		select {
+		case err := <-got:
+			return err
+		case <-time.After(10 * time.Second):
+			return errors.New("waiter not woken")
+		}
+	}
+	assert.NoError(t, wait())
+	assert.NoError(t, wait())
 }
