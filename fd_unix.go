@@ -290,12 +290,18 @@ func (fd *netFD) connect(ctx context.Context, ra unix.Sockaddr) (rsa syscall.Soc
 			}
 		}()
 	}
-	for {
-		if err := fd.pd.WaitWrite(); err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return nil, mapErr(ctxErr)
+	for first := true; ; first = false {
+		// Look before the first wait: over loopback the handshake is
+		// usually done by the time connect(2) returns EINPROGRESS, and a
+		// connected socket needs no wake-up through the loop. A look too
+		// early is a spurious wakeup, as after any wait.
+		if !first {
+			if err := fd.pd.WaitWrite(); err != nil {
+				if ctxErr := ctx.Err(); ctxErr != nil {
+					return nil, mapErr(ctxErr)
+				}
+				return nil, err
 			}
-			return nil, err
 		}
 		nerr, err := unix.GetsockoptInt(fd.pd.Fd(), unix.SOL_SOCKET, unix.SO_ERROR)
 		if err != nil {
