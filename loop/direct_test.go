@@ -9,10 +9,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evnet/evnet/selector"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
+
+// newDirectLoop is a parked epoll loop with up to n direct-read slots,
+// whatever the default backend (forcepoll builds default to poll(2), which
+// has no slots).
+func newDirectLoop(t *testing.T, n int) *Loop {
+	l := newTestLoop(t, Config{Selector: selector.NewEpoll, Direct: n})
+	require.True(t, l.Parked(), "an epoll loop parks")
+	return l
+}
 
 // slotted counts the Descs that hold a direct-read slot.
 func slotted(ds []*Desc) int {
@@ -29,7 +39,7 @@ func slotted(ds []*Desc) int {
 // ones park on slots, the others on their channels, and every one is woken
 // by its own data, in an order unrelated to who got a slot.
 func TestDirectSlotsRunOut(t *testing.T) {
-	l := newTestLoop(t, Config{Direct: 2})
+	l := newDirectLoop(t, 2)
 	const n = 6
 	ds := make([]*Desc, n)
 	peers := make([]int, n)
@@ -68,7 +78,7 @@ func TestDirectSlotsRunOut(t *testing.T) {
 // TestDirectSlotFreedByClose checks that a closed Desc gives its slot back
 // and that the next reader takes it and is woken through it.
 func TestDirectSlotFreedByClose(t *testing.T) {
-	l := newTestLoop(t, Config{Direct: 1})
+	l := newDirectLoop(t, 1)
 	d1, p1 := socketPair(t, l)
 	adopt(t, d1)
 	readAfterWrite(t, d1, p1)
@@ -84,6 +94,8 @@ func TestDirectSlotFreedByClose(t *testing.T) {
 // wait adopts one and returns at once (a spurious wakeup).
 func adopt(t *testing.T, d *Desc) {
 	t.Helper()
+	// Without a slot to take the wait below would block for good.
+	require.True(t, d.loop.direct.available(), "no slot to adopt")
 	require.NoError(t, d.ReadLock())
 	defer d.ReadUnlock()
 	require.NoError(t, d.PrepareRead())
@@ -113,7 +125,7 @@ func readAfterWrite(t *testing.T, d *Desc, peer int) {
 // the three ways out besides data: its deadline passing on the runtime's
 // timer, a deadline moved into the past, and Close.
 func TestDirectReaderDeadlineAndClose(t *testing.T) {
-	l := newTestLoop(t, Config{Direct: 1})
+	l := newDirectLoop(t, 1)
 	d, p := socketPair(t, l)
 	adopt(t, d)
 	readAfterWrite(t, d, p)
@@ -170,7 +182,7 @@ func readDirect(t *testing.T, d *Desc, buf []byte) (int, error) {
 // the runtime's timer, one set while parked (none before), one moved later
 // while parked, one moved into the past, Close.
 func TestReadDirect(t *testing.T) {
-	l := newTestLoop(t, Config{Direct: 1})
+	l := newDirectLoop(t, 1)
 	d, p := socketPair(t, l)
 	adopt(t, d)
 	type result struct {
