@@ -193,7 +193,7 @@ func (d *Desc) wait(r *dir, i selector.Interest) error {
 			return d.check(r)
 		}
 		if sl != nil {
-			sl.wait(dl)
+			sl.wait(d, dl)
 			return d.check(r)
 		}
 	}

@@ -110,8 +110,15 @@ var aLongTimeAgo = time.Unix(1, 0)
 // deadline dl (0: none) passes, or the slot is closed. RawConn.Read resets
 // the runtime's readiness first; the first call of ready then finds an edge
 // that came before, in the slot's epoll.
-func (sl *slot) wait(dl int64) {
+func (sl *slot) wait(d *Desc, dl int64) {
 	sl.setDeadline(dl)
+	// A kick that came after the caller's check and before setDeadline was
+	// overwritten by it, and ready does not look at d: look now at what
+	// the kicker changed before kicking (state, deadline), or the reader
+	// parks with nothing left to wake it.
+	if d.check(&d.rd) != nil || d.rd.deadline.Load() != dl {
+		return
+	}
 	// os.ErrDeadlineExceeded or a closed file: the caller's check tells
 	// which; anything else is a spurious wakeup.
 	if sl.rc.Read(sl.ready) != nil {

@@ -15,7 +15,7 @@ func newSlot(int) (*slot, error) { return nil, errors.ErrUnsupported }
 func (*slot) attach(int) error   { return errors.ErrUnsupported }
 func (*slot) detach(int)         {}
 func (*slot) kick()              {}
-func (*slot) wait(int64)         {}
+func (*slot) wait(*Desc, int64)  {}
 func (*slot) close() error       { return nil }
 
 func (*slot) read(*Desc, []byte) (int, error) { return 0, errors.ErrUnsupported }
