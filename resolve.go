@@ -57,11 +57,12 @@ func resolveAddrList(ctx context.Context, r *net.Resolver, op, network, address 
 		return nil, err
 	}
 	if kind == kindIP {
-		// net checks the protocol while resolving, before the address: none
-		// is an unknown network, a bad one net's own error, which
-		// ResolveIPAddr returns without a lookup for an empty address.
-		if _, proto, _ := splitIPNetwork(network); proto == "" {
-			return nil, net.UnknownNetworkError(network)
+		// net checks the protocol while resolving, before the address: a
+		// network without one ("ip4") is unknown, a bad one (also "ip4:")
+		// net's own error, which ResolveIPAddr returns without a lookup for
+		// an empty address.
+		if afnet, _, _ := splitIPNetwork(network); afnet == network {
+			return nil, net.UnknownNetworkError(network) // "ip4", no colon
 		}
 		if _, err := net.ResolveIPAddr(network, ""); err != nil {
 			return nil, err
@@ -119,6 +120,11 @@ func resolveInet(ctx context.Context, r *net.Resolver, op string, kind afnetKind
 		if ips, err = r.LookupIPAddr(ctx, host); err != nil {
 			return nil, err
 		}
+	}
+	if len(ips) == 1 && ips[0].IP.Equal(net.IPv6unspecified) {
+		// As net (Go issue 18806): "::" also means 0.0.0.0, for a machine
+		// that can bind "::" but not connect to it, and for tcp4 and udp4.
+		ips = append(ips, net.IPAddr{IP: net.IPv4zero})
 	}
 	var want func(net.IP) bool
 	switch network[len(network)-1] {
