@@ -22,7 +22,9 @@ func zoneName(idx uint32) string {
 	return strconv.Itoa(int(idx))
 }
 
-// zoneIndex returns the interface index of a zone name or number.
+// zoneIndex returns the interface index of a zone name, else the number
+// its leading decimal digits make, capped at 0xFFFFFF, as net's zoneCache
+// (its dtoi) does.
 func zoneIndex(zone string) uint32 {
 	if zone == "" {
 		return 0
@@ -30,11 +32,14 @@ func zoneIndex(zone string) uint32 {
 	if ifi, err := net.InterfaceByName(zone); err == nil {
 		return uint32(ifi.Index)
 	}
-	n, err := strconv.Atoi(zone)
-	if err != nil || n < 0 {
-		return 0
+	const big = 0xFFFFFF
+	var n uint32
+	for i := 0; i < len(zone) && '0' <= zone[i] && zone[i] <= '9'; i++ {
+		if n = n*10 + uint32(zone[i]-'0'); n >= big {
+			return big
+		}
 	}
-	return uint32(n)
+	return n
 }
 
 // ipToSockaddr converts ip and port to a sockaddr of family: an IPv4 address
