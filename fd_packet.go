@@ -46,7 +46,7 @@ func (fd *netFD) readFrom(p []byte) (n int, sa unix.Sockaddr, err error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return n, sa, nil
+	return n, sa, fd.eofError(n, nil) // as net, also for a Unix stream or seqpacket
 }
 
 // readMsg receives one message with control data (recvmsg).
@@ -58,7 +58,7 @@ func (fd *netFD) readMsg(p, oob []byte, flags int) (n, oobn, rflags int, sa unix
 	if err != nil {
 		return 0, 0, 0, nil, err
 	}
-	return n, oobn, rflags, sa, nil
+	return n, oobn, rflags, sa, fd.eofError(n, nil) // as net
 }
 
 // writeTo sends one datagram to sa (sendto semantics, through sendmsg).
