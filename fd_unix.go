@@ -167,27 +167,22 @@ func (fd *netFD) Write(p []byte) (int, error) {
 }
 
 // writeBuffers writes v with sendmsg's gather I/O, at most IOV_MAX slices
-// per call, consuming what was written from v. The wait protocol is
-// ioWait's: after EAGAIN it resumes with what is left of v.
+// per call, consuming what was written from v as net does: a v of empty
+// slices only is left as it is. The wait protocol is ioWait's: after EAGAIN
+// it resumes with what is left of v.
 func (fd *netFD) writeBuffers(v *[][]byte) (int64, error) {
 	const iovMax = 1024
 	var total int64
 	err := fd.ioWait(false, "writev", func(s int) error {
 		for len(*v) > 0 {
+			if allEmpty(*v) {
+				return nil // nothing to send: net leaves v as it is
+			}
+			consume(v, 0) // drop leading empty slices, as net's consume after a writev
 			chunk := (*v)[:min(len(*v), iovMax)]
-			size := 0
-			for _, b := range chunk {
-				size += len(b)
-			}
-			if size == 0 {
-				*v = (*v)[len(chunk):] // only empty slices here: nothing to send
-				continue
-			}
 			n, err := unix.SendmsgBuffers(s, chunk, nil, nil, sendFlags)
-			if n > 0 {
-				total += int64(n)
-				consume(v, int64(n))
-			}
+			total += int64(n)
+			consume(v, int64(n))
 			if err != nil {
 				return err
 			}
@@ -195,6 +190,16 @@ func (fd *netFD) writeBuffers(v *[][]byte) (int64, error) {
 		return nil
 	})
 	return total, err
+}
+
+// allEmpty reports whether every slice of v is empty.
+func allEmpty(v [][]byte) bool {
+	for _, b := range v {
+		if len(b) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // consume drops n written bytes from the front of v, as net.Buffers does.
