@@ -86,8 +86,9 @@ func wrapSyscallError(name string, err error) error {
 }
 
 // opError builds the *net.OpError of a failed operation, keeping absent
-// addresses nil interfaces. It returns nil for a nil err and passes io.EOF
-// through unwrapped, as net does.
+// addresses nil interfaces. It returns nil for a nil err; it wraps any other
+// error, io.EOF too: callers that pass io.EOF through (Read) test for it
+// first, as net's do.
 func opError(op, network string, source, addr net.Addr, err error) error {
 	if err == nil {
 		return nil

@@ -154,12 +154,14 @@ func (sl *slot) read(d *Desc, p []byte) (int, error) {
 		if err := sl.rc.Read(sl.readFn); err != nil {
 			// The runtime's timer fired, a kick, or the loop closed the
 			// slot. Only check decides; nil is an early or spurious
-			// wakeup, and the file's deadline may be a kick's: set ours
-			// again.
+			// wakeup. Either way the file's deadline may be a kick's: the
+			// next read sets ours again before it tries, rather than
+			// failing once on the kick's (net/http kicks its background
+			// read on every request).
+			sl.dl = -1
 			if err := d.check(&d.rd); err != nil {
 				return 0, err
 			}
-			sl.dl = -1
 			continue
 		}
 		if sl.err != errDeadlineMoved {
