@@ -47,6 +47,7 @@ func BenchmarkBulk1MiB(b *testing.B) {
 		msg := make([]byte, chunk)
 		b.ReportAllocs()
 		b.SetBytes(chunk)
+		m := startMeter()
 		b.ResetTimer()
 		for range b.N {
 			if _, err := c.Write(msg); err != nil {
@@ -57,8 +58,10 @@ func BenchmarkBulk1MiB(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StopTimer()
+		m.stop()
 		if err := <-done; err != nil {
 			b.Fatal(err)
 		}
+		m.report(b, b.N)
 	})
 }

@@ -74,7 +74,7 @@ func BenchmarkPingPong1(b *testing.B) {
 		lat := make([]time.Duration, 0, b.N)
 		b.ReportAllocs()
 		b.SetBytes(64)
-		sleeps := threadSleeps()
+		m := startMeter()
 		b.ResetTimer()
 		for range b.N {
 			t0 := time.Now()
@@ -84,8 +84,9 @@ func BenchmarkPingPong1(b *testing.B) {
 			lat = append(lat, time.Since(t0))
 		}
 		b.StopTimer()
+		m.stop()
 		reportLatency(b, lat)
-		b.ReportMetric(float64(threadSleeps()-sleeps)/float64(b.N), "sleeps/op")
+		m.report(b, b.N)
 	})
 }
 
@@ -111,7 +112,7 @@ func BenchmarkPingPong64(b *testing.B) {
 		errs := make(chan error, conns)
 		b.ReportAllocs()
 		b.SetBytes(64)
-		sleeps := threadSleeps()
+		m := startMeter()
 		b.ResetTimer()
 		var wg sync.WaitGroup
 		for i, c := range cs {
@@ -133,12 +134,13 @@ func BenchmarkPingPong64(b *testing.B) {
 		}
 		wg.Wait()
 		b.StopTimer()
+		m.stop()
 		close(errs)
 		for err := range errs {
 			b.Fatal(err)
 		}
 		reportLatency(b, slices.Concat(lats...))
-		b.ReportMetric(float64(threadSleeps()-sleeps)/float64(per*conns), "sleeps/op")
+		m.report(b, per*conns)
 	})
 }
 

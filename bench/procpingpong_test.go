@@ -47,7 +47,7 @@ func BenchmarkPingPongProc(b *testing.B) {
 		defer c.Close()
 		b.ReportAllocs()
 		b.SetBytes(64)
-		sleeps := threadSleeps()
+		m := startMeter()
 		b.StartTimer()
 		buf := make([]byte, 64)
 		for {
@@ -60,7 +60,7 @@ func BenchmarkPingPongProc(b *testing.B) {
 			}
 		}
 		b.StopTimer()
-		sleeps = threadSleeps() - sleeps
+		m.stop()
 		if err := <-waited; err != nil {
 			b.Fatalf("peer: %v: %s", err, stderr.Bytes())
 		}
@@ -71,6 +71,6 @@ func BenchmarkPingPongProc(b *testing.B) {
 		b.ReportMetric(float64(ns)/float64(n), "ns/op")
 		b.ReportMetric(float64(p50)/1e3, "p50-µs")
 		b.ReportMetric(float64(p99)/1e3, "p99-µs")
-		b.ReportMetric(float64(sleeps)/float64(n+100), "sleeps/op")
+		m.report(b, int(n)+100) // the peer's 100 warm-up round trips too
 	})
 }

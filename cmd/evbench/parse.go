@@ -73,6 +73,12 @@ func parseWrk(out string) (map[string]float64, error) {
 				return nil, err
 			}
 			m["p99-µs"] = v
+		case len(f) >= 3 && f[1] == "requests" && f[2] == "in":
+			v, err := strconv.ParseFloat(f[0], 64)
+			if err != nil {
+				return nil, fmt.Errorf("wrk requests %q: %w", f[0], err)
+			}
+			m["requests"] = v
 		case len(f) >= 4 && f[0] == "Non-2xx":
 			return nil, errors.New("wrk: " + strings.TrimSpace(line))
 		}

@@ -93,8 +93,8 @@ func TestParseWrk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m["req/s"] != 41902.40 || m["p99-µs"] != 2870 {
-		t.Errorf("got %v, want req/s 41902.4 and p99-µs 2870", m)
+	if m["req/s"] != 41902.40 || m["p99-µs"] != 2870 || m["requests"] != 209512 {
+		t.Errorf("got %v, want req/s 41902.4, p99-µs 2870 and requests 209512", m)
 	}
 
 	for name, out := range map[string]string{

@@ -23,6 +23,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,15 +47,16 @@ type workload struct {
 }
 
 var (
-	latency = []metric{{"p50-µs", "p50 µs"}, {"p99-µs", "p99 µs"}, {"ops/s", "round trips/s"}, {"sleeps/op", "thread sleeps/op"}, {"allocs/op", "allocs/op"}}
-	wrkMets = []metric{{"req/s", "req/s"}, {"p99-µs", "p99 µs"}}
+	cpu     = []metric{{"usr-µs/op", "CPU user µs/op"}, {"sys-µs/op", "CPU system µs/op"}}
+	latency = slices.Concat([]metric{{"p50-µs", "p50 µs"}, {"p99-µs", "p99 µs"}, {"ops/s", "round trips/s"}, {"sleeps/op", "thread sleeps/op"}}, cpu, []metric{{"allocs/op", "allocs/op"}})
+	wrkMets = slices.Concat([]metric{{"req/s", "req/s"}, {"p99-µs", "p99 µs"}}, cpu)
 )
 
 var workloads = []workload{
 	{name: "pingpong1", bench: "BenchmarkPingPong1", metrics: latency},
 	{name: "pingpong1-proc", bench: "BenchmarkPingPongProc", metrics: latency},
 	{name: "pingpong64", bench: "BenchmarkPingPong64", metrics: latency, scale: 10},
-	{name: "bulk1MiB", bench: "BenchmarkBulk1MiB", metrics: []metric{{"MB/s", "MB/s"}, {"allocs/op", "allocs/op"}}},
+	{name: "bulk1MiB", bench: "BenchmarkBulk1MiB", metrics: slices.Concat([]metric{{"MB/s", "MB/s"}}, cpu, []metric{{"allocs/op", "allocs/op"}})},
 	{name: "accept", bench: "BenchmarkAcceptConnectClose", metrics: []metric{{"ops/s", "conns/s"}, {"allocs/op", "allocs/op"}}},
 	{name: "udp64", bench: "BenchmarkUDP64", metrics: []metric{{"ops/s", "datagrams/s"}, {"allocs/op", "allocs/op"}}, scale: 10},
 	{name: "udp64-batch", bench: "BenchmarkUDPBatch64", metrics: []metric{{"ops/s", "datagrams/s"}, {"allocs/op", "allocs/op"}}, scale: 10},

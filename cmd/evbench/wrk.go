@@ -24,7 +24,8 @@ func haveWrk() bool {
 
 // measureWrk starts an HTTP server on stack in a child process (this
 // command with -serve), runs wrk against it on 127.0.0.1 with conns
-// connections, and returns req/s and p99-µs.
+// connections, and returns req/s and p99-µs, and the server's CPU time per
+// request (usr-µs/op, sys-µs/op; its start and idle time are in it too).
 func measureWrk(ctx context.Context, cfg config, conns int, stack string) (map[string]float64, error) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -43,9 +44,12 @@ func measureWrk(ctx context.Context, cfg config, conns int, stack string) (map[s
 	if err := srv.Start(); err != nil {
 		return nil, err
 	}
+	waited := false
 	defer func() {
-		stdin.Close() // the server exits on EOF
-		srv.Wait()
+		if !waited {
+			stdin.Close() // the server exits on EOF
+			srv.Wait()
+		}
 	}()
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
@@ -61,7 +65,21 @@ func measureWrk(ctx context.Context, cfg config, conns int, stack string) (map[s
 	if err != nil {
 		return nil, fmt.Errorf("wrk: %w: %s", err, tail(string(out)))
 	}
-	return parseWrk(string(out))
+	m, err := parseWrk(string(out))
+	if err != nil {
+		return nil, err
+	}
+	waited = true
+	stdin.Close()
+	if err := srv.Wait(); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	if n := m["requests"]; n > 0 {
+		ps := srv.ProcessState
+		m["usr-µs/op"] = float64(ps.UserTime().Microseconds()) / n
+		m["sys-µs/op"] = float64(ps.SystemTime().Microseconds()) / n
+	}
+	return m, nil
 }
 
 // serveHTTP serves a tiny net/http handler on 127.0.0.1 through stack, prints
