@@ -301,7 +301,7 @@ func (fd *netFD) connect(ctx context.Context, ra unix.Sockaddr) (rsa syscall.Soc
 		// connected socket needs no wake-up through the loop. A look too
 		// early is a spurious wakeup, as after any wait.
 		if !first {
-			if err := fd.pd.WaitWrite(); err != nil {
+			if err := fd.pd.WaitConnect(); err != nil {
 				if ctxErr := ctx.Err(); ctxErr != nil {
 					return nil, mapErr(ctxErr)
 				}

@@ -35,7 +35,8 @@ const (
 type Desc struct {
 	loop  *Loop
 	token selector.Token       // fd | generation<<32
-	slot  atomic.Pointer[slot] // the reader's direct-read slot, if it has one
+	slot  atomic.Pointer[slot] // the reader's direct slot, if it has one
+	wslot atomic.Pointer[slot] // the writer's
 
 	lk        fdLock
 	destroyed sync.WaitGroup // done once the fd is closed
@@ -73,7 +74,7 @@ func (d *Desc) Fd() int { return int(uint32(d.token)) }
 
 // The readiness token of a direction lives in a capacity-1 channel, filled
 // by a non-blocking send, which only a waiter that parks on it needs: most
-// sockets never wait for writes, and a reader with a direct-read slot waits
+// sockets never wait for writes, and a waiter with a direct slot waits
 // on its slot. So the channel is made by the first waiter, and until then
 // the token is the pending flag, which the waiter moves into the channel.
 
@@ -113,9 +114,9 @@ func (d *Desc) poke(r *dir) {
 			send(ch) // the waiter made the channel meanwhile
 		}
 	}
-	// A direct reader waits on its slot, not on the token: kick it. The
-	// kick stays in the slot's ready list until the reader's next look.
-	if sl := d.slot.Load(); r == &d.rd && sl != nil {
+	// A direct waiter waits on its slot, not on the token: kick it. The
+	// kick stays on the slot's file until the waiter's next look.
+	if sl := d.slotOf(r).Load(); sl != nil {
 		sl.kick()
 	}
 }
@@ -171,7 +172,23 @@ func (d *Desc) WaitRead() error { return d.wait(&d.rd, selector.Readable) }
 // WaitWrite is WaitRead for the write direction.
 func (d *Desc) WaitWrite() error { return d.wait(&d.wd, selector.Writable) }
 
-func (d *Desc) wait(r *dir, i selector.Interest) error {
+// WaitConnect is WaitWrite for a connect in progress: a wait that happens
+// once, so it never takes a direct slot (which the Desc would keep).
+func (d *Desc) WaitConnect() error { return d.waitOn(&d.wd, selector.Writable, false) }
+
+func (d *Desc) wait(r *dir, i selector.Interest) error { return d.waitOn(r, i, true) }
+
+// slotOf returns where the direct slot of r's waiter is kept.
+func (d *Desc) slotOf(r *dir) *atomic.Pointer[slot] {
+	if r == &d.rd {
+		return &d.slot
+	}
+	return &d.wslot
+}
+
+// waitOn is wait; a direction that has no direct slot takes one if direct
+// is true and one is free.
+func (d *Desc) waitOn(r *dir, i selector.Interest, direct bool) error {
 	if err := d.check(r); err != nil {
 		return err
 	}
@@ -183,19 +200,17 @@ func (d *Desc) wait(r *dir, i selector.Interest) error {
 		}
 	}
 	dl := r.deadline.Load()
-	if r == &d.rd {
-		sl := d.slot.Load()
-		if sl == nil && d.loop.direct.available() && d.adopt() {
-			// A poke before the slot was published left a token alone:
-			// return for a retry, as a spurious wakeup, and wait on the
-			// slot from the next wait on. (Slot stored, then deadline and
-			// state loaded; pokers store those, then load the slot.)
-			return d.check(r)
-		}
-		if sl != nil {
-			sl.wait(d, dl)
-			return d.check(r)
-		}
+	sl := d.slotOf(r).Load()
+	if sl == nil && direct && d.loop.direct.available() && d.adopt(r) {
+		// A poke before the slot was published left a token alone: return
+		// for a retry, as a spurious wakeup, and wait on the slot from the
+		// next wait on. (Slot stored, then deadline and state loaded;
+		// pokers store those, then load the slot.)
+		return d.check(r)
+	}
+	if sl != nil {
+		sl.wait(d, r, dl)
+		return d.check(r)
 	}
 	ch := r.waitChan()
 	if dl == 0 {
@@ -236,27 +251,43 @@ func (d *Desc) ReadDirect(p []byte) (n int, err error, ok bool) {
 	return n, err, true
 }
 
-// adopt gives d a direct-read slot, if one is free, and reports whether it
-// did: its fd moves, for
-// readability, from the loop's selector to the slot's, and stays there until
-// destroy. It runs under the read lock, on the reader's first wait.
-func (d *Desc) adopt() bool {
+// adopt gives r's waiter a direct slot, if one is free, and reports whether
+// it did: d's fd moves, for r's readiness, from the loop's selector to the
+// slot's, and stays there until destroy. It runs under r's lock, on the
+// waiter's first wait.
+func (d *Desc) adopt(r *dir) bool {
 	sl := d.loop.direct.acquire()
 	if sl == nil {
 		return false
 	}
-	if sl.attach(d.Fd()) != nil {
+	read := r == &d.rd
+	if sl.attach(d.Fd(), read) != nil {
 		d.loop.direct.release(sl)
 		return false
 	}
-	// Both selectors report readability until the loop's stops: an edge
+	// The loop's selector keeps the interest of a direction without a
+	// slot. A reader and a writer may adopt at once: each computes the
+	// interest from the other's slot, so both run under adoptMu. Both
+	// selectors report r's readiness until the loop's stops: an edge
 	// meanwhile is seen twice at worst, never lost.
-	if d.loop.sel.Reregister(d.Fd(), d.token, selector.Writable) != nil {
+	d.loop.adoptMu.Lock()
+	var keep selector.Interest
+	if read && d.wslot.Load() == nil {
+		keep = selector.Writable
+	}
+	if !read && d.slot.Load() == nil {
+		keep = selector.Readable
+	}
+	err := d.loop.sel.Reregister(d.Fd(), d.token, keep)
+	if err == nil {
+		d.slotOf(r).Store(sl)
+	}
+	d.loop.adoptMu.Unlock()
+	if err != nil {
 		sl.detach(d.Fd())
 		d.loop.direct.release(sl)
 		return false
 	}
-	d.slot.Store(sl)
 	return true
 }
 
@@ -330,9 +361,11 @@ func (d *Desc) evict() {
 // waiters' timers are stopped by the waiters themselves.
 func (d *Desc) destroy() {
 	d.loop.deregister(d)
-	if sl := d.slot.Load(); sl != nil {
-		sl.detach(d.Fd())
-		d.loop.direct.release(sl)
+	for _, sl := range [...]*slot{d.slot.Load(), d.wslot.Load()} {
+		if sl != nil {
+			sl.detach(d.Fd())
+			d.loop.direct.release(sl)
+		}
 	}
 	if err := unix.Close(d.Fd()); err != nil {
 		// close(2) is not retried, also on EINTR: the fd is gone on Linux

@@ -8,11 +8,11 @@ import (
 	"sync/atomic"
 )
 
-// slots is a Loop's set of direct-read slots (see doc.go, "Direct readers"),
-// made on demand up to max. A slot is given to a Desc on its first read wait
-// and stays with it until the Desc is destroyed; when none is free and no
-// more may be made, readers wait on their readiness channel like writers
-// always do.
+// slots is a Loop's set of direct slots (see doc.go, "Direct readers and
+// writers"), made on demand up to max. A slot is given to a Desc's reader or
+// writer on its first wait and stays with it until the Desc is destroyed;
+// when none is free and no more may be made, waiters wait on their
+// readiness channel.
 type slots struct {
 	max  int                            // how many may be made; fixed by init
 	all  [maxSlots]atomic.Pointer[slot] // the first made are set

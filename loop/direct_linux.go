@@ -11,7 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// defaultDirect is the most direct-read slots a parked loop makes when
+// defaultDirect is the most direct slots a parked loop makes when
 // Config.Direct is 0.
 const defaultDirect = 64
 
@@ -78,9 +78,13 @@ func newSlot(idx int) (*slot, error) {
 	return sl, nil
 }
 
-// attach adds fd to the slot, for readable edges.
-func (sl *slot) attach(fd int) error {
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET, Fd: int32(fd)}
+// attach adds fd to the slot, for readable edges if read, else writable
+// ones. (Errors and hang-ups are reported either way.)
+func (sl *slot) attach(fd int, read bool) error {
+	ev := unix.EpollEvent{Events: unix.EPOLLOUT | unix.EPOLLET, Fd: int32(fd)}
+	if read {
+		ev.Events = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET
+	}
 	return unix.EpollCtl(sl.epfd, unix.EPOLL_CTL_ADD, fd, &ev)
 }
 
@@ -106,17 +110,17 @@ func (sl *slot) kick() {
 // aLongTimeAgo is a deadline that has passed.
 var aLongTimeAgo = time.Unix(1, 0)
 
-// wait parks the calling reader until the slot reports an event, the
+// wait parks the calling waiter of r until the slot reports an event, the
 // deadline dl (0: none) passes, or the slot is closed. RawConn.Read resets
 // the runtime's readiness first; the first call of ready then finds an edge
 // that came before, in the slot's epoll.
-func (sl *slot) wait(d *Desc, dl int64) {
+func (sl *slot) wait(d *Desc, r *dir, dl int64) {
 	sl.setDeadline(dl)
 	// A kick that came after the caller's check and before setDeadline was
 	// overwritten by it, and ready does not look at d: look now at what
 	// the kicker changed before kicking (state, deadline), or the reader
 	// parks with nothing left to wake it.
-	if d.check(&d.rd) != nil || d.rd.deadline.Load() != dl {
+	if d.check(r) != nil || r.deadline.Load() != dl {
 		return
 	}
 	// os.ErrDeadlineExceeded or a closed file: the caller's check tells

@@ -3,6 +3,7 @@
 package loop
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"sync"
@@ -261,4 +262,197 @@ func TestReadDirect(t *testing.T) {
 		r := wait(got)
 		assert.ErrorIs(t, r.err, net.ErrClosed)
 	})
+}
+
+// fillSocket writes into d until the socket is full, without waiting, and
+// returns how much it wrote.
+func fillSocket(t *testing.T, d *Desc) int {
+	t.Helper()
+	buf := make([]byte, 64<<10)
+	total := 0
+	for {
+		n, err := unix.Write(d.Fd(), buf)
+		if err == unix.EAGAIN {
+			return total
+		}
+		require.NoError(t, err)
+		total += n
+	}
+}
+
+// drain reads and discards from the blocking fd until it has read n bytes.
+func drain(fd, n int) error {
+	buf := make([]byte, 64<<10)
+	for got := 0; got < n; {
+		m, err := unix.Read(fd, buf)
+		if err != nil {
+			return err
+		}
+		got += m
+	}
+	return nil
+}
+
+// TestDirectWriter checks a writer that waits: its first wait takes a slot,
+// and from then on it is woken through it by room to write, its deadline
+// firing, a deadline moved into the past and Close.
+func TestDirectWriter(t *testing.T) {
+	l := newDirectLoop(t, 1)
+	d, p := socketPair(t, l)
+	require.NoError(t, unix.SetNonblock(p, false)) // drain blocks
+	start := func(buf []byte) chan error {
+		got := make(chan error, 1)
+		go func() {
+			_, err := writeAll(d, buf)
+			got <- err
+		}()
+		return got
+	}
+	wait := func(got chan error) error {
+		t.Helper()
+		select {
+		case err := <-got:
+			return err
+		case <-time.After(10 * time.Second):
+			t.Fatal("writer not woken")
+			return nil
+		}
+	}
+
+	// 4 MiB into a full socket of a few hundred KiB: the writer waits at
+	// once, and many times, on its slot from the second wait on.
+	const size = 4 << 20
+	filled := fillSocket(t, d)
+	got := start(make([]byte, size))
+	// Nobody reads yet, so the writer waits: its first wait takes the slot.
+	require.Eventually(t, func() bool { return d.wslot.Load() != nil }, 10*time.Second, time.Millisecond,
+		"the waiting writer took no slot")
+	require.NoError(t, drain(p, filled+size))
+	require.NoError(t, wait(got))
+	assert.Nil(t, d.slot.Load(), "the reader never waited")
+
+	t.Run("deadline fires", func(t *testing.T) {
+		filled = fillSocket(t, d)
+		require.NoError(t, d.SetDeadline(time.Now().Add(20*time.Millisecond), ModeWrite))
+		t0 := time.Now()
+		assert.ErrorIs(t, wait(start([]byte("x"))), os.ErrDeadlineExceeded)
+		assert.GreaterOrEqual(t, time.Since(t0), 19*time.Millisecond, "returned early")
+	})
+	t.Run("deadline into the past", func(t *testing.T) {
+		require.NoError(t, d.SetDeadline(time.Now().Add(time.Hour), ModeWrite))
+		got := start([]byte("x"))
+		require.NoError(t, d.SetDeadline(time.Now().Add(-time.Second), ModeWrite))
+		assert.ErrorIs(t, wait(got), os.ErrDeadlineExceeded)
+	})
+	t.Run("room after deadlines", func(t *testing.T) {
+		require.NoError(t, d.SetDeadline(time.Time{}, ModeWrite))
+		got := start(make([]byte, 1<<20))
+		require.NoError(t, drain(p, filled+1<<20))
+		require.NoError(t, wait(got))
+	})
+	t.Run("close", func(t *testing.T) {
+		filled = fillSocket(t, d)
+		got := start([]byte("x"))
+		require.NoError(t, d.Close())
+		assert.ErrorIs(t, wait(got), net.ErrClosed)
+	})
+}
+
+// TestDirectReaderAndWriter streams 4 MiB each way through one Desc whose
+// peer echoes. The writer first waits on a full socket, then the reader on
+// an empty one, before the peer starts: with two slots both take one (and
+// the loop's selector keeps neither interest), with one slot the writer has
+// it and the reader waits on its channel (and the loop keeps its
+// interest). Every byte comes back in order.
+func TestDirectReaderAndWriter(t *testing.T) {
+	for _, slots := range []int{1, 2} {
+		t.Run(fmt.Sprintf("slots=%d", slots), func(t *testing.T) {
+			l := newDirectLoop(t, slots)
+			d, p := socketPair(t, l)
+			require.NoError(t, unix.SetNonblock(p, false)) // the echo blocks
+			const size = 4 << 20
+			out := make([]byte, size)
+			for i := range out {
+				out[i] = byte(i*7 + 1)
+			}
+			filled := fillSocket(t, d) // zeros
+			wrote := make(chan error, 1)
+			go func() {
+				_, err := writeAll(d, out)
+				wrote <- err
+			}()
+			require.Eventually(t, func() bool { return d.wslot.Load() != nil }, 10*time.Second, time.Millisecond,
+				"the writer took no slot")
+
+			want := filled + size
+			read := make(chan []byte, 1)
+			go func() {
+				in := make([]byte, 0, want)
+				buf := make([]byte, 64<<10)
+				for len(in) < want {
+					n, err := readOnce(d, buf)
+					if err != nil {
+						t.Error(err)
+						break
+					}
+					in = append(in, buf[:n]...)
+				}
+				read <- in
+			}()
+			if slots == 2 {
+				require.Eventually(t, func() bool { return d.slot.Load() != nil }, 10*time.Second, time.Millisecond,
+					"the reader took no slot")
+			}
+
+			echoed := make(chan error, 1)
+			go func() { // the peer: a blocking echo of want bytes
+				buf := make([]byte, 64<<10)
+				for got := 0; got < want; {
+					n, err := unix.Read(p, buf)
+					if err != nil {
+						echoed <- err
+						return
+					}
+					got += n
+					for b := buf[:n]; len(b) > 0; {
+						m, err := unix.Write(p, b)
+						if err != nil {
+							echoed <- err
+							return
+						}
+						b = b[m:]
+					}
+				}
+				echoed <- nil
+			}()
+			var in []byte
+			select {
+			case in = <-read:
+			case <-time.After(60 * time.Second):
+				t.Fatal("the stream stalled")
+			}
+			require.NoError(t, <-wrote)
+			require.NoError(t, <-echoed)
+			require.Len(t, in, want)
+			assert.Equal(t, make([]byte, filled), in[:filled], "the fill came back changed")
+			assert.Equal(t, out, in[filled:], "the stream came back changed")
+			assert.Equal(t, slots == 2, d.slot.Load() != nil, "reader's slot")
+		})
+	}
+}
+
+// TestWaitConnectTakesNoSlot checks that a connect's one-off write wait
+// leaves the slots to waiters that keep waiting, while a data write's wait
+// takes one.
+func TestWaitConnectTakesNoSlot(t *testing.T) {
+	l := newDirectLoop(t, 1)
+	d, _ := socketPair(t, l)
+	require.NoError(t, d.WriteLock())
+	defer d.WriteUnlock()
+	// The socket is writable from the start: the loop reported it, and the
+	// token is there for the wait.
+	require.NoError(t, d.WaitConnect())
+	assert.Nil(t, d.wslot.Load(), "connect's wait took a slot")
+	require.NoError(t, d.WaitWrite()) // the first wait adopts and returns
+	assert.NotNil(t, d.wslot.Load(), "a write wait took no slot")
 }

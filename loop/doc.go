@@ -78,7 +78,7 @@
 // harvests first. Under load (64 conns) an M is usually spinning already and
 // the two designs are on par with net.
 //
-// # Direct readers
+// # Direct readers and writers
 //
 // A channel send from the loop goroutine is a wake-up from user code, and
 // pays the wakep above. Only the runtime's netpoll readies a goroutine
@@ -97,9 +97,18 @@
 // ever in evnet's epolls; the runtime sees the slot's epoll fd, as it sees
 // the loop's.
 //
-// Readers beyond the slots wait on their channels as before; writers always
-// do (writes rarely wait). A slot is held by whoever waited first, also by
-// an idle reader such as an Accept loop; slots are not moved between Descs.
+// A writer that waits (a full socket) takes a slot the same way, for
+// writability, and parks on it with a zero-timeout epoll_wait on the slot as
+// its readiness test; the loop's registration then keeps what no slot has
+// (nothing, when the reader has one too). A connect's wait is a one-off and
+// takes none (WaitConnect). Bulk 1 MiB writes, same run, 6 rounds each:
+// thread sleeps per MiB 3.9 with writers woken by the loop goroutine, 2.6
+// with slots (net 2.6), system CPU per MiB 405 → 350 µs (net 365), MB/s
+// 0.91× → 0.98× net's.
+//
+// Waiters beyond the slots wait on their channels as before. A slot is held
+// by whoever waited first, also by an idle reader such as an Accept loop;
+// slots are not moved between Descs.
 //
 // go test -run XXX -bench 'PingPong1$' -benchtime 20000x ./bench/, same run,
 // loaded machine: net p50 18.1–18.3 µs; evnet before slots 35 µs and 2.0

@@ -34,9 +34,9 @@ type Config struct {
 	// Blocking forces the blocking run mode (an OS thread sleeps in Select)
 	// even when the selector has a pollable fd. For measurements and tests.
 	Blocking bool
-	// Direct is the most direct-read slots the loop makes, on demand (see
-	// doc.go, "Direct readers"); readers beyond them wait on their
-	// readiness channel. 0 means the platform default (64 on Linux, where
+	// Direct is the most direct slots the loop makes, on demand (see
+	// doc.go, "Direct readers and writers"); waiters beyond them wait on
+	// their readiness channel. 0 means the platform default (64 on Linux, where
 	// a slot costs an epoll fd), a negative value none.
 	// Only a parked loop has slots.
 	Direct int
@@ -45,14 +45,15 @@ type Config struct {
 // Loop owns one selector and one waker and runs one goroutine that turns
 // their events into wakeups of the Descs registered with it.
 type Loop struct {
-	sel    selector.Selector
-	wk     waker.Waker
-	rearm  selector.Rearmer // non-nil for selectors that emulate edges
-	events []selector.Event
-	reg    registry
-	gen    atomic.Uint32
-	parked bool // the goroutine parks on the runtime's poller (see doc.go)
-	direct slots
+	sel     selector.Selector
+	wk      waker.Waker
+	rearm   selector.Rearmer // non-nil for selectors that emulate edges
+	events  []selector.Event
+	reg     registry
+	gen     atomic.Uint32
+	parked  bool // the goroutine parks on the runtime's poller (see doc.go)
+	direct  slots
+	adoptMu sync.Mutex // serialises Desc.adopt's changes of a Desc's interest
 
 	// In blocking mode, the Select in flight, so that deregister can wait
 	// until a poll(2) that was given an fd has returned (see waitSelect).
