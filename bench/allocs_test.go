@@ -11,9 +11,9 @@ import (
 )
 
 // TestSteadyStateAllocs asserts that an evnet TCP conn allocates nothing
-// per Read and per Write once warmed up, whether the data is already there
-// or the call has to wait for it, and with a read deadline set on every
-// Read as net/http does.
+// per Read and per Write once warmed up, whether the data (or the room) is
+// already there or the call has to wait for it, and with a read deadline
+// set on every Read as net/http does.
 func TestSteadyStateAllocs(t *testing.T) {
 	ln, err := evnet.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -74,6 +74,35 @@ func TestSteadyStateAllocs(t *testing.T) {
 	})
 	c.Close()
 	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	// Writes that wait for room: 1 MiB at a time into a socket whose send
+	// buffer is 32 KiB (the kernel doubles it), drained by the peer, so
+	// that every Write waits several times (the first, warm-up call takes
+	// the writer's direct slot).
+	c, err = evnet.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.(*evnet.TCPConn).SetWriteBuffer(32 << 10); err != nil {
+		t.Fatal(err)
+	}
+	s, err = ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	drained := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, s)
+		drained <- err
+	}()
+	big := make([]byte, 1<<20)
+	check("Write waiting", func() { _, err := c.Write(big); fail(err) })
+	c.Close()
+	if err := <-drained; err != nil {
 		t.Fatal(err)
 	}
 }
