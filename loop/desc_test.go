@@ -30,13 +30,8 @@ func TestReadWakesOnData(t *testing.T) {
 		}()
 		_, err := unix.Write(peer, []byte("hello"))
 		require.NoError(t, err)
-		select {
-		case err := <-got:
-			assert.NoError(t, err)
-			assert.Equal(t, "hello", string(buf[:5]))
-		case <-time.After(10 * time.Second):
-			t.Fatal("read was not woken by data")
-		}
+		assert.NoError(t, within(t, got, "read was not woken by data"))
+		assert.Equal(t, "hello", string(buf[:5]))
 	})
 }
 
@@ -166,12 +161,7 @@ func TestDeadlineChangesWhileBlocked(t *testing.T) {
 			}()
 			<-started
 			require.NoError(t, d.SetDeadline(time.Now().Add(-time.Second), ModeRead))
-			select {
-			case err := <-got:
-				assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
-			case <-time.After(10 * time.Second):
-				t.Fatal("past deadline did not wake the reader")
-			}
+			assert.ErrorIs(t, within(t, got, "past deadline did not wake the reader"), os.ErrDeadlineExceeded)
 		})
 		t.Run("earlier wakes", func(t *testing.T) {
 			d, _ := socketPair(t, l)
@@ -182,12 +172,7 @@ func TestDeadlineChangesWhileBlocked(t *testing.T) {
 				got <- err
 			}()
 			require.NoError(t, d.SetDeadline(time.Now().Add(20*time.Millisecond), ModeRead))
-			select {
-			case err := <-got:
-				assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
-			case <-time.After(10 * time.Second):
-				t.Fatal("earlier deadline did not wake the reader")
-			}
+			assert.ErrorIs(t, within(t, got, "earlier deadline did not wake the reader"), os.ErrDeadlineExceeded)
 		})
 		t.Run("later keeps waiting", func(t *testing.T) {
 			d, peer := socketPair(t, l)
@@ -205,12 +190,7 @@ func TestDeadlineChangesWhileBlocked(t *testing.T) {
 			}
 			_, err := unix.Write(peer, []byte("x"))
 			require.NoError(t, err)
-			select {
-			case err := <-got:
-				assert.NoError(t, err)
-			case <-time.After(10 * time.Second):
-				t.Fatal("reader not woken by data")
-			}
+			assert.NoError(t, within(t, got, "reader not woken by data"))
 		})
 	})
 }
@@ -415,12 +395,7 @@ func TestTokenBeforeFirstWait(t *testing.T) {
 		defer d.WriteUnlock()
 		first <- d.WaitWrite()
 	}()
-	select {
-	case err := <-first:
-		require.NoError(t, err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("the token kept before the first wait was lost")
-	}
+	require.NoError(t, within(t, first, "the token kept before the first wait was lost"))
 
 	for range 500 {
 		d := pipeDesc(t, l)
@@ -445,11 +420,7 @@ func TestTokenBeforeFirstWait(t *testing.T) {
 			}
 		}
 		if !returned {
-			select {
-			case err = <-woke:
-			case <-time.After(10 * time.Second):
-				t.Fatal("the first waiter did not return")
-			}
+			err = within(t, woke, "the first waiter did not return")
 		}
 		require.NoError(t, err)
 		require.NoError(t, d.Close())

@@ -114,12 +114,7 @@ func readAfterWrite(t *testing.T, d *Desc, peer int) {
 	}()
 	_, err := unix.Write(peer, []byte("x"))
 	require.NoError(t, err)
-	select {
-	case err := <-got:
-		require.NoError(t, err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("reader not woken")
-	}
+	require.NoError(t, within(t, got, "reader not woken"))
 }
 
 // TestDirectReaderDeadlineAndClose checks a reader parked on its slot for
@@ -144,12 +139,7 @@ func TestDirectReaderDeadlineAndClose(t *testing.T) {
 		got <- err
 	}()
 	require.NoError(t, d.SetDeadline(time.Now().Add(-time.Second), ModeRead))
-	select {
-	case err := <-got:
-		assert.ErrorIs(t, err, os.ErrDeadlineExceeded)
-	case <-time.After(10 * time.Second):
-		t.Fatal("past deadline did not wake the reader")
-	}
+	assert.ErrorIs(t, within(t, got, "past deadline did not wake the reader"), os.ErrDeadlineExceeded)
 
 	require.NoError(t, d.SetDeadline(time.Time{}, ModeRead))
 	go func() {
@@ -157,12 +147,7 @@ func TestDirectReaderDeadlineAndClose(t *testing.T) {
 		got <- err
 	}()
 	require.NoError(t, d.Close())
-	select {
-	case err := <-got:
-		assert.ErrorIs(t, err, net.ErrClosed)
-	case <-time.After(10 * time.Second):
-		t.Fatal("Close did not wake the reader")
-	}
+	assert.ErrorIs(t, within(t, got, "Close did not wake the reader"), net.ErrClosed)
 }
 
 // readDirect reads through d the way netFD.Read does on a slotted Desc.
@@ -200,13 +185,7 @@ func TestReadDirect(t *testing.T) {
 	}
 	wait := func(got chan result) result {
 		t.Helper()
-		select {
-		case r := <-got:
-			return r
-		case <-time.After(10 * time.Second):
-			t.Fatal("reader not woken")
-			return result{}
-		}
+		return within(t, got, "reader not woken")
 	}
 
 	got := start()
@@ -310,13 +289,7 @@ func TestDirectWriter(t *testing.T) {
 	}
 	wait := func(got chan error) error {
 		t.Helper()
-		select {
-		case err := <-got:
-			return err
-		case <-time.After(10 * time.Second):
-			t.Fatal("writer not woken")
-			return nil
-		}
+		return within(t, got, "writer not woken")
 	}
 
 	// 4 MiB into a full socket of a few hundred KiB: the writer waits at
@@ -425,12 +398,7 @@ func TestDirectReaderAndWriter(t *testing.T) {
 				}
 				echoed <- nil
 			}()
-			var in []byte
-			select {
-			case in = <-read:
-			case <-time.After(60 * time.Second):
-				t.Fatal("the stream stalled")
-			}
+			in := within(t, read, "the stream stalled")
 			require.NoError(t, <-wrote)
 			require.NoError(t, <-echoed)
 			require.Len(t, in, want)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/evnet/evnet/selector"
 	"github.com/evnet/evnet/waker"
@@ -186,4 +187,17 @@ func streamPair() ([2]int, error) {
 		}
 	}
 	return fds, nil
+}
+
+// within returns what got delivers, and fails t with what (a lost wake-up)
+// if nothing comes within 10 s.
+func within[T any](t testing.TB, got <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-got:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatal(what)
+		panic("unreachable")
+	}
 }
