@@ -16,18 +16,19 @@ import (
 const defaultDirect = 64
 
 // slot is an epoll instance of its own, registered with the runtime's
-// poller through an *os.File, holding the socket of one Desc (read
-// interest, edge-triggered). A kick is a past deadline on the file. The runtime's
-// netpoll readies the reader itself when the socket becomes readable, and
-// runs it on the M that polled, as it does for the sockets of net: no
-// handoff by the loop goroutine and no wakep (see doc.go).
+// poller through an *os.File, holding the socket of one Desc for one
+// direction (read or write interest, edge-triggered). A kick is a past
+// deadline on the file. The runtime's netpoll readies the waiter itself
+// when the socket becomes ready, and runs it on the M that polled, as it
+// does for the sockets of net: no handoff by the loop goroutine and no wakep
+// (see doc.go).
 type slot struct {
 	idx  int // in the loop's slots
 	f    *os.File
 	rc   syscall.RawConn
 	epfd int
 
-	// Used by the owner's reader only, under the Desc's read lock.
+	// Used by the owning direction's waiter only, under its lock.
 	evs   [2]unix.EpollEvent
 	dl    int64 // the deadline last set on f; 0: none
 	ready func(uintptr) bool
@@ -118,7 +119,7 @@ func (sl *slot) wait(d *Desc, r *dir, dl int64) {
 	sl.setDeadline(dl)
 	// A kick that came after the caller's check and before setDeadline was
 	// overwritten by it, and ready does not look at d: look now at what
-	// the kicker changed before kicking (state, deadline), or the reader
+	// the kicker changed before kicking (state, deadline), or the waiter
 	// parks with nothing left to wake it.
 	if d.check(r) != nil || r.deadline.Load() != dl {
 		return
