@@ -1,4 +1,4 @@
-//go:build linux || dragonfly || freebsd
+//go:build linux || dragonfly || freebsd || netbsd || openbsd
 
 package evnet
 
@@ -8,7 +8,8 @@ import "syscall"
 const acceptName = "accept4"
 
 // sysAccept accepts a nonblocking, close-on-exec connection in one syscall.
-// It is syscall's accept4, as net's, not x/sys's: see connaddr_unix.go.
+// It is syscall's accept4, as net's (which uses it on these five systems),
+// not x/sys's: see connaddr_unix.go.
 func sysAccept(fd int) (int, syscall.Sockaddr, error) {
 	return syscall.Accept4(fd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
 }

@@ -1,4 +1,4 @@
-//go:build darwin || netbsd || openbsd
+//go:build darwin
 
 package evnet
 
@@ -12,7 +12,7 @@ import (
 const acceptName = "accept"
 
 // sysAccept accepts a connection and makes it nonblocking and close-on-exec,
-// holding ForkLock so that no fork sees it first (x/sys has no accept4 here).
+// holding ForkLock so that no fork sees it first (darwin has no accept4).
 // It is syscall's accept, as net's, not x/sys's: see connaddr_unix.go.
 func sysAccept(fd int) (int, syscall.Sockaddr, error) {
 	syscall.ForkLock.RLock()
