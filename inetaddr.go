@@ -33,9 +33,10 @@ func (a *inetAddr) setUDP(family int, addr *net.UDPAddr) error {
 }
 
 // setIP converts ip, port and zone for a socket of family with the rules
-// and errors of net's ipToSockaddrInet4 and ipToSockaddrInet6 (the same as
-// ipToSockaddr's): an empty IP is the wildcard, an IPv4 address becomes
-// IPv4-mapped on AF_INET6.
+// and errors of net's ipToSockaddrInet4 and ipToSockaddrInet6 (ipToSockaddr
+// is this and sockaddr): an empty IP is the wildcard, an IPv4 address
+// becomes IPv4-mapped on AF_INET6, and the IPv4 wildcard the IPv6 one on a
+// dual-stack socket.
 func (a *inetAddr) setIP(family int, ip net.IP, port int, zone string) error {
 	switch family {
 	case unix.AF_INET:
@@ -62,6 +63,17 @@ func (a *inetAddr) setIP(family int, ip net.IP, port int, zone string) error {
 		return nil
 	}
 	return &net.AddrError{Err: "invalid address family", Addr: ip.String()}
+}
+
+// sockaddr returns a as a new unix.Sockaddr, nil for no address.
+func (a *inetAddr) sockaddr() unix.Sockaddr {
+	switch a.family {
+	case unix.AF_INET:
+		return &unix.SockaddrInet4{Port: a.port, Addr: [4]byte(a.ip[:4])}
+	case unix.AF_INET6:
+		return &unix.SockaddrInet6{Port: a.port, ZoneId: a.zone, Addr: a.ip}
+	}
+	return nil
 }
 
 // setAddrPort converts a destination AddrPort as net's

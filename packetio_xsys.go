@@ -59,14 +59,3 @@ func (a *inetAddr) setSockaddr(family int, sa unix.Sockaddr) {
 		}
 	}
 }
-
-// sockaddr returns a as a unix.Sockaddr, nil for no address.
-func (a *inetAddr) sockaddr() unix.Sockaddr {
-	switch a.family {
-	case unix.AF_INET:
-		return &unix.SockaddrInet4{Port: a.port, Addr: [4]byte(a.ip[:4])}
-	case unix.AF_INET6:
-		return &unix.SockaddrInet6{Port: a.port, ZoneId: a.zone, Addr: a.ip}
-	}
-	return nil
-}

@@ -42,36 +42,15 @@ func zoneIndex(zone string) uint32 {
 	return n
 }
 
-// ipToSockaddr converts ip and port to a sockaddr of family: an IPv4 address
-// becomes IPv4-mapped for AF_INET6, and an unspecified one the wildcard.
+// ipToSockaddr converts ip and port to a sockaddr of family with net's rules
+// (inetAddr.setIP's): an IPv4 address becomes IPv4-mapped for AF_INET6, and
+// an unspecified one the wildcard.
 func ipToSockaddr(family int, ip net.IP, port int, zone string) (unix.Sockaddr, error) {
-	switch family {
-	case unix.AF_INET:
-		if len(ip) == 0 {
-			ip = net.IPv4zero
-		}
-		ip4 := ip.To4()
-		if ip4 == nil {
-			return nil, &net.AddrError{Err: "non-IPv4 address", Addr: ip.String()}
-		}
-		sa := &unix.SockaddrInet4{Port: port}
-		copy(sa.Addr[:], ip4)
-		return sa, nil
-	case unix.AF_INET6:
-		// As net: the IPv4 wildcard means the IPv6 wildcard on a dual-stack
-		// socket.
-		if len(ip) == 0 || ip.Equal(net.IPv4zero) {
-			ip = net.IPv6zero
-		}
-		ip6 := ip.To16()
-		if ip6 == nil {
-			return nil, &net.AddrError{Err: "non-IPv6 address", Addr: ip.String()}
-		}
-		sa := &unix.SockaddrInet6{Port: port, ZoneId: zoneIndex(zone)}
-		copy(sa.Addr[:], ip6)
-		return sa, nil
+	var a inetAddr
+	if err := a.setIP(family, ip, port, zone); err != nil {
+		return nil, err
 	}
-	return nil, &net.AddrError{Err: "invalid address family", Addr: ip.String()}
+	return a.sockaddr(), nil
 }
 
 // sockaddrToIPPort extracts the address of an inet sockaddr.
