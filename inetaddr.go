@@ -122,6 +122,29 @@ func (a *inetAddr) udpAddr() *net.UDPAddr {
 	return &b.addr
 }
 
+// ipAddrIP is a net.IPAddr and the bytes of its IP, allocated together.
+type ipAddrIP struct {
+	addr net.IPAddr
+	ip   [16]byte
+}
+
+// ipAddr returns a as a new *net.IPAddr, or nil if a is no address; the IP
+// is 4 bytes long on AF_INET and 16 on AF_INET6, as net's.
+func (a *inetAddr) ipAddr() *net.IPAddr {
+	var b *ipAddrIP
+	switch a.family {
+	case unix.AF_INET:
+		b = &ipAddrIP{ip: a.ip}
+		b.addr = net.IPAddr{IP: b.ip[:4:4]}
+	case unix.AF_INET6:
+		b = &ipAddrIP{ip: a.ip}
+		b.addr = net.IPAddr{IP: b.ip[:], Zone: zoneName(a.zone)}
+	default:
+		return nil
+	}
+	return &b.addr
+}
+
 // addrPort returns a as a netip.AddrPort without unmapping anything, as
 // net's UDP readers do; the zero AddrPort if a is no address.
 func (a *inetAddr) addrPort() netip.AddrPort {

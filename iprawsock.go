@@ -31,13 +31,11 @@ func (c *IPConn) ReadFromIP(b []byte) (int, *net.IPAddr, error) {
 	if !c.ok() {
 		return 0, nil, syscall.EINVAL
 	}
-	n, sa, err := c.fd.readFrom(b)
-	var addr *net.IPAddr
-	if a, ok := sockaddrToAddr(unix.SOCK_RAW, sa).(*net.IPAddr); ok {
-		addr = a
-		if _, v4 := sa.(*unix.SockaddrInet4); v4 {
-			n = stripIPv4Header(n, b)
-		}
+	var from inetAddr
+	n, err := c.fd.readFromInet(b, &from)
+	addr := from.ipAddr()
+	if from.family == unix.AF_INET {
+		n = stripIPv4Header(n, b)
 	}
 	if err != nil {
 		err = opError("read", c.fd.net, c.fd.laddr, c.fd.raddr, err)
@@ -77,11 +75,9 @@ func (c *IPConn) ReadMsgIP(b, oob []byte) (n, oobn, flags int, addr *net.IPAddr,
 	if !c.ok() {
 		return 0, 0, 0, nil, syscall.EINVAL
 	}
-	var sa unix.Sockaddr
-	n, oobn, flags, sa, err = c.fd.readMsg(b, oob, 0)
-	if a, ok := sockaddrToAddr(unix.SOCK_RAW, sa).(*net.IPAddr); ok {
-		addr = a
-	}
+	var from inetAddr
+	n, oobn, flags, err = c.fd.readMsgInet(b, oob, 0, &from)
+	addr = from.ipAddr()
 	if err != nil {
 		err = opError("read", c.fd.net, c.fd.laddr, c.fd.raddr, err)
 	}

@@ -103,6 +103,39 @@ func TestIPDifferential(t *testing.T) {
 			}).WriteMsgIP(b, nil, nil)
 			return fmt.Sprint(n, b[0]>>4, " ", errShape(err1), " | ", errShape(err2))
 		},
+		"ListenIP ReadMsgIP keeps the header": func(t *testing.T, s rawStack) string {
+			c, err := s.listenIP("ip4:icmp", ipLoopback4)
+			if err != nil {
+				return errShape(err)
+			}
+			defer c.Close()
+			require.NoError(t, c.SetReadDeadline(deadlineIn()))
+			_, err = c.WriteTo(icmpEcho(9, 1), ipLoopback4)
+			require.NoError(t, err)
+			b, oob := make([]byte, 128), make([]byte, 64)
+			n, oobn, flags, from, err := c.(interface {
+				ReadMsgIP(b, oob []byte) (n, oobn, flags int, addr *net.IPAddr, err error)
+			}).ReadMsgIP(b, oob)
+			require.NoError(t, err)
+			return fmt.Sprint(n, oobn, flags, b[0]>>4, from, len(from.IP), errShape(err))
+		},
+		"ListenIP ip6 round trip": func(t *testing.T, s rawStack) string {
+			lo6 := &net.IPAddr{IP: net.IPv6loopback}
+			c, err := s.listenIP("ip6:ipv6-icmp", lo6)
+			if err != nil {
+				return errShape(err)
+			}
+			defer c.Close()
+			require.NoError(t, c.SetReadDeadline(deadlineIn()))
+			// An echo request; the kernel fills in the ICMPv6 checksum.
+			n, err := c.WriteTo([]byte{128, 0, 0, 0, 0, 7, 0, 1, 'e', 'v'}, lo6)
+			require.NoError(t, err)
+			b := make([]byte, 128)
+			m, from, err := c.ReadFrom(b)
+			require.NoError(t, err)
+			ip := from.(*net.IPAddr).IP
+			return fmt.Sprint(n, m, b[0] == 128 || b[0] == 129, from, len(ip), errShape(err))
+		},
 		"network errors": func(t *testing.T, s rawStack) string {
 			var out []string
 			for _, n := range []string{"ip4", "ip4:nosuchproto", "udp:17", "ip4:ICMP", "ip5:1", "ip6:ipv6-icmp"} {
