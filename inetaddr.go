@@ -97,51 +97,52 @@ func (a *inetAddr) setAddrPort(family int, ap netip.AddrPort) error {
 	return &net.AddrError{Err: "invalid address family", Addr: ip.String()}
 }
 
-// udpAddrIP is a net.UDPAddr and the bytes of its IP, allocated together:
-// one allocation per received address where net makes two.
-type udpAddrIP struct {
-	addr net.UDPAddr
-	ip   [16]byte
+// udpAddrIP and ipAddrIP are a net.UDPAddr or net.IPAddr and the bytes of
+// its IP, allocated together: one allocation per received address where net
+// makes two.
+type (
+	udpAddrIP struct {
+		addr net.UDPAddr
+		ip   [16]byte
+	}
+	ipAddrIP struct {
+		addr net.IPAddr
+		ip   [16]byte
+	}
+)
+
+// isAddr reports whether a holds an address.
+func (a *inetAddr) isAddr() bool { return a.family == unix.AF_INET || a.family == unix.AF_INET6 }
+
+// ipIn copies a's IP into buf and returns it as net has it, with its zone's
+// name: 4 bytes long on AF_INET and 16 on AF_INET6, its capacity its length.
+func (a *inetAddr) ipIn(buf *[16]byte) (net.IP, string) {
+	*buf = a.ip
+	if a.family == unix.AF_INET {
+		return buf[:4:4], ""
+	}
+	return buf[:], zoneName(a.zone)
 }
 
-// udpAddr returns a as a new *net.UDPAddr, or nil if a is no address. As
-// in net, the IP is 4 bytes long on AF_INET and 16 on AF_INET6, and its
-// capacity is its length.
+// udpAddr returns a as a new *net.UDPAddr, or nil if a is no address.
 func (a *inetAddr) udpAddr() *net.UDPAddr {
-	var b *udpAddrIP
-	switch a.family {
-	case unix.AF_INET:
-		b = &udpAddrIP{ip: a.ip}
-		b.addr = net.UDPAddr{IP: b.ip[:4:4], Port: a.port}
-	case unix.AF_INET6:
-		b = &udpAddrIP{ip: a.ip}
-		b.addr = net.UDPAddr{IP: b.ip[:], Port: a.port, Zone: zoneName(a.zone)}
-	default:
+	if !a.isAddr() {
 		return nil
 	}
+	b := new(udpAddrIP)
+	ip, zone := a.ipIn(&b.ip)
+	b.addr = net.UDPAddr{IP: ip, Port: a.port, Zone: zone}
 	return &b.addr
 }
 
-// ipAddrIP is a net.IPAddr and the bytes of its IP, allocated together.
-type ipAddrIP struct {
-	addr net.IPAddr
-	ip   [16]byte
-}
-
-// ipAddr returns a as a new *net.IPAddr, or nil if a is no address; the IP
-// is 4 bytes long on AF_INET and 16 on AF_INET6, as net's.
+// ipAddr returns a as a new *net.IPAddr, or nil if a is no address.
 func (a *inetAddr) ipAddr() *net.IPAddr {
-	var b *ipAddrIP
-	switch a.family {
-	case unix.AF_INET:
-		b = &ipAddrIP{ip: a.ip}
-		b.addr = net.IPAddr{IP: b.ip[:4:4]}
-	case unix.AF_INET6:
-		b = &ipAddrIP{ip: a.ip}
-		b.addr = net.IPAddr{IP: b.ip[:], Zone: zoneName(a.zone)}
-	default:
+	if !a.isAddr() {
 		return nil
 	}
+	b := new(ipAddrIP)
+	ip, zone := a.ipIn(&b.ip)
+	b.addr = net.IPAddr{IP: ip, Zone: zone}
 	return &b.addr
 }
 
