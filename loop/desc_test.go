@@ -386,28 +386,11 @@ func TestTokenBeforeFirstWait(t *testing.T) {
 	d := pipeDesc(t, l)
 	d.poke(&d.wd)
 	require.Nil(t, d.wd.chanOf(), "poke made a channel")
-	first := make(chan error, 1)
-	go func() {
-		if err := d.WriteLock(); err != nil {
-			first <- err
-			return
-		}
-		defer d.WriteUnlock()
-		first <- d.WaitWrite()
-	}()
-	require.NoError(t, within(t, first, "the token kept before the first wait was lost"))
+	require.NoError(t, within(t, waitIn(d, ModeWrite), "the token kept before the first wait was lost"))
 
 	for range 500 {
 		d := pipeDesc(t, l)
-		woke := make(chan error, 1)
-		go func() {
-			if err := d.ReadLock(); err != nil {
-				woke <- err
-				return
-			}
-			defer d.ReadUnlock()
-			woke <- d.WaitRead()
-		}()
+		woke := waitIn(d, ModeRead)
 		// Pokes before, while and after the waiter makes its channel.
 		var err error
 		returned := false
@@ -450,15 +433,7 @@ func TestForgetWaits(t *testing.T) {
 	assert.Nil(t, d.rd.timer, "timer kept")
 
 	wait := func() error {
-		got := make(chan error, 1)
-		go func() {
-			if err := d.ReadLock(); err != nil {
-				got <- err
-				return
-			}
-			defer d.ReadUnlock()
-			got <- d.WaitRead()
-		}()
+		got := waitIn(d, ModeRead)
 		d.poke(&d.rd)
 		select {
 		case err := <-got:

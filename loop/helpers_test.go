@@ -201,3 +201,23 @@ func within[T any](t testing.TB, got <-chan T, what string) T {
 		panic("unreachable")
 	}
 }
+
+// waitIn starts a goroutine that takes d's lock of the direction mode
+// (ModeRead or ModeWrite) and waits once in it; the result arrives on the
+// returned channel.
+func waitIn(d *Desc, mode Mode) <-chan error {
+	lock, unlock, wait := d.ReadLock, d.ReadUnlock, d.WaitRead
+	if mode == ModeWrite {
+		lock, unlock, wait = d.WriteLock, d.WriteUnlock, d.WaitWrite
+	}
+	got := make(chan error, 1)
+	go func() {
+		if err := lock(); err != nil {
+			got <- err
+			return
+		}
+		defer unlock()
+		got <- wait()
+	}()
+	return got
+}
