@@ -32,7 +32,7 @@
 //	EVNET_SELECTOR=epoll|kqueue|poll
 //	EVNET_WAKER=eventfd|user|pipe
 //	EVNET_LOOPS=N                  (number of loops; default GOMAXPROCS/4, at least 1)
-//	EVNET_LOOP_MODE=parked|blocking
+//	EVNET_LOOP_MODE=adaptive|parked|blocking (default adaptive: see package loop)
 //
 // A mechanism that the platform lacks cannot be chosen. The build tags
 // forcepoll and forcepipe make the poll(2) selector and the pipe waker the

@@ -201,11 +201,19 @@ func (d *Desc) waitOn(r *dir, i selector.Interest, direct bool) error {
 	}
 	dl := r.deadline.Load()
 	sl := d.slotOf(r).Load()
-	if sl == nil && direct && d.loop.direct.available() && d.adopt(r) {
+	busy := d.loop.busy.Load()
+	if sl == nil && direct && !busy && d.loop.direct.available() && d.adopt(r) {
 		// A poke before the slot was published left a token alone: return
 		// for a retry, as a spurious wakeup, and wait on the slot from the
 		// next wait on. (Slot stored, then deadline and state loaded;
 		// pokers store those, then load the slot.)
+		return d.check(r)
+	}
+	if sl != nil && busy && d.unadopt(r, sl) {
+		// The loop is busy: r's readiness is the loop's again. Return for a
+		// retry, as a spurious wakeup, and wait on the channel from the
+		// next wait on. (Readiness from before is reported by the loop:
+		// the change of interest queues an event for a ready fd.)
 		return d.check(r)
 	}
 	if sl != nil {
@@ -244,7 +252,8 @@ func (d *Desc) waitOn(r *dir, i selector.Interest, direct bool) error {
 // net.ErrClosed, os.ErrDeadlineExceeded or read's *os.SyscallError.
 func (d *Desc) ReadDirect(p []byte) (n int, err error, ok bool) {
 	sl := d.slot.Load()
-	if sl == nil {
+	if sl == nil || d.loop.busy.Load() {
+		// Without a slot, or with one to give back (see waitOn).
 		return 0, nil, false
 	}
 	n, err = sl.read(d, p)
@@ -288,6 +297,35 @@ func (d *Desc) adopt(r *dir) bool {
 		d.loop.direct.release(sl)
 		return false
 	}
+	return true
+}
+
+// unadopt gives r's direct slot back, while the loop is busy, and reports
+// whether it did: d's fd moves, for r's readiness, from the slot's selector
+// back to the loop's, where a ready fd makes an event at once. It runs under
+// r's lock. The next wait in a quiet loop adopts a slot again.
+func (d *Desc) unadopt(r *dir, sl *slot) bool {
+	read := r == &d.rd
+	d.loop.adoptMu.Lock()
+	keep := selector.Readable | selector.Writable
+	if read && d.wslot.Load() != nil {
+		keep = selector.Readable
+	}
+	if !read && d.slot.Load() != nil {
+		keep = selector.Writable
+	}
+	err := d.loop.sel.Reregister(d.Fd(), d.token, keep)
+	if err == nil {
+		d.slotOf(r).Store(nil)
+	}
+	d.loop.adoptMu.Unlock()
+	if err != nil {
+		return false // r keeps waiting on its slot
+	}
+	// A poke that loaded the slot before it was dropped kicks it, after it
+	// may have gone to another Desc: a spurious wakeup there.
+	sl.detach(d.Fd())
+	d.loop.direct.release(sl)
 	return true
 }
 

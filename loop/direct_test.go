@@ -18,9 +18,10 @@ import (
 
 // newDirectLoop is a parked epoll loop with up to n direct-read slots,
 // whatever the default backend (forcepoll builds default to poll(2), which
-// has no slots).
+// has no slots). It never turns busy, so slots stay where the tests put
+// them (adaptive_test.go tests giving them back).
 func newDirectLoop(t *testing.T, n int) *Loop {
-	l := newTestLoop(t, Config{Selector: selector.NewEpoll, Direct: n})
+	l := newTestLoop(t, Config{Selector: selector.NewEpoll, Direct: n, Run: RunParked})
 	require.True(t, l.Parked(), "an epoll loop parks")
 	return l
 }

@@ -39,13 +39,14 @@
 // to run them.
 //
 // So where the selector has a pollable fd (epoll, kqueue) the loop goroutine
-// never blocks a thread: it parks on the runtime's poller, waiting for the
-// selector fd itself to become readable (a duplicate of it wrapped in an
-// *os.File, through RawConn.Read), harvests with Select(0) until the ready
-// list is empty, wakes the waiters, and parks again. The goroutines it woke
-// then run on the same P as any goroutine the runtime's poller woke would.
-// Only the selector's fd is known to the runtime; sockets are registered
-// with evnet's selector alone.
+// does not block a thread while it is quiet: it parks on the runtime's
+// poller, waiting for the selector fd itself to become readable (a duplicate
+// of it wrapped in an *os.File, through RawConn.Read), harvests with
+// Select(0) until the ready list is empty, wakes the waiters, and parks
+// again. The goroutines it woke then run on the same P as any goroutine the
+// runtime's poller woke would. Only the selector's fd is known to the
+// runtime; sockets are registered with evnet's selector alone. While it is
+// busy it blocks instead (see "Busy loops block" below).
 //
 // The poll(2) selector has no fd. There the loop blocks an OS thread in
 // Select, but first drains with Select(0) and yields once
@@ -117,6 +118,48 @@
 // thread sleeps per round trip; with slots and a wait through the loop
 // goroutine (an eventfd hop) 27.6 µs; with the reader parked on its slot
 // 23.7 µs and 0.006 sleeps; reading inside RawConn.Read 18.4–19.8 µs.
+//
+// # Busy loops block
+//
+// Under load the trade turns around: with many conns active, a parked loop
+// (and the runtime's netpoll for the slots) is only polled when a P runs out
+// of work, late and in big batches, while a thread blocked in epoll_wait
+// harvests as soon as events come, and its drain-then-yield runs the woken
+// goroutines on its own thread. So a loop runs adaptively (RunAdaptive, the
+// default; EVNET_LOOP_MODE=parked|blocking fixes a mode): it keeps a moving
+// average of the events a wake finds, counting at most 16 a wake and moving
+// by an eighth of the difference; from 4 on it turns busy and blocks in
+// Select, below 1.5 it is quiet and parks again. A single conn's wakes find
+// one event, 64 conns' parked loop found 25 on average (12 when it blocks).
+// While busy, waiters give back their direct slots on their next wait
+// (Desc.unadopt: the fd's interest moves back to the loop's selector, whose
+// change of interest reports an fd already ready), so that every event
+// comes from the blocking thread; and the loop closes the duplicate it parks
+// on, whose registration with the runtime's epoll would otherwise wake that
+// epoll, for nobody, on every event. Quiet again, it makes a new duplicate
+// and waiters take slots on their next wait.
+//
+// A loop's wakes only see what no slot holds: busy conns that all hold slots
+// (64 or fewer) keep the loop quiet, and parked, as before.
+//
+// go test -c -o /tmp/b.test ./bench/, then /tmp/b.test -test.bench
+// '^BenchmarkPingPong64$/^stack=S$' -test.benchtime 20000x, one process per
+// measurement, net and evnet under each EVNET_LOOP_MODE interleaved, 10
+// rounds, in unshare -n; medians of µs per round trip and of p99 µs:
+//
+//	net                                   9.79 µs   p99 1529
+//	parked                               11.36      3579
+//	adaptive                              9.63      1199
+//	blocking                              9.46      1092
+//	adaptive, keeping the duplicate      13.12      1540   (another run:
+//	  while busy                                           net 12.60, blocking 12.75)
+//
+// One conn in process (-bench '^BenchmarkPingPong1$'), 10 rounds: net 20.7,
+// parked 21.7, adaptive 23.5 µs, within their spread (20.2–24.1, 20.6–25.4,
+// 20.9–26.5); p50 18.7, 19.5, 19.7. The loop never turned busy there
+// (a loop test counting its changes over 20,000 round trips: none).
+// Blocking alone is no default: one conn in process 0.52× net's round trips
+// (bench/RESULTS.md keeps the run).
 //
 // # Groups
 //

@@ -80,7 +80,7 @@ var Default = sync.OnceValues(func() (*Group, error) {
 	if err != nil {
 		return nil, err
 	}
-	blocking, err := modeFromEnv(os.Getenv("EVNET_LOOP_MODE"))
+	mode, err := modeFromEnv(os.Getenv("EVNET_LOOP_MODE"))
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ var Default = sync.OnceValues(func() (*Group, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewGroup(n, Config{Blocking: blocking, Direct: direct})
+	return NewGroup(n, Config{Run: mode, Direct: direct})
 })
 
 // directFromEnv parses EVNET_DIRECT, the most direct-read slots per
@@ -107,16 +107,18 @@ func directFromEnv(v string) (int, error) {
 	return n, nil
 }
 
-// modeFromEnv parses EVNET_LOOP_MODE: "parked" (the default where the
-// selector has a pollable fd) or "blocking".
-func modeFromEnv(v string) (blocking bool, err error) {
+// modeFromEnv parses EVNET_LOOP_MODE: "adaptive" (the default where the
+// selector has a pollable fd), "parked" or "blocking".
+func modeFromEnv(v string) (RunMode, error) {
 	switch v {
-	case "", "parked":
-		return false, nil
+	case "", "adaptive":
+		return RunAdaptive, nil
+	case "parked":
+		return RunParked, nil
 	case "blocking":
-		return true, nil
+		return RunBlocking, nil
 	}
-	return false, fmt.Errorf("evnet/loop: EVNET_LOOP_MODE=%q: want parked or blocking", v)
+	return 0, fmt.Errorf("evnet/loop: EVNET_LOOP_MODE=%q: want adaptive, parked or blocking", v)
 }
 
 // DefaultSize is the number of loops of the default group without

@@ -46,14 +46,22 @@ func backends(t testing.TB) []backend {
 				},
 			}
 			if pollable {
-				out = append(out, backend{sn + "+" + wn + "/parked", cfg})
+				out = append(out, backend{sn + "+" + wn + "/adaptive", cfg})
+				pk := cfg
+				pk.Run = RunParked
+				out = append(out, backend{sn + "+" + wn + "/parked", pk})
 				if defaultDirect > 0 {
 					// Readers on their channel, as when all slots are taken.
 					nd := cfg
 					nd.Direct = -1
 					out = append(out, backend{sn + "+" + wn + "/parked-nodirect", nd})
 				}
-				cfg.Blocking = true
+				// Changing mode on every wake: readers give back their
+				// slots and take them again all the time.
+				fl := cfg
+				fl.flap = true
+				out = append(out, backend{sn + "+" + wn + "/adaptive-flapping", fl})
+				cfg.Run = RunBlocking
 				out = append(out, backend{sn + "+" + wn + "/blocking", cfg})
 			} else {
 				out = append(out, backend{sn + "+" + wn, cfg})
@@ -153,6 +161,12 @@ func writeAll(d *Desc, buf []byte) (int, error) {
 
 // socketFds counts the sockets, pipes, eventfds and epoll fds of the process.
 func socketFds(t testing.TB) int {
+	return countFds(t, "socket:", "pipe:", "eventfd", "eventpoll")
+}
+
+// countFds counts the fds of the process whose link target contains one of
+// kinds.
+func countFds(t testing.TB, kinds ...string) int {
 	ents, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		t.Skipf("no /proc/self/fd: %v", err)
@@ -163,9 +177,11 @@ func socketFds(t testing.TB) int {
 		if err != nil {
 			continue // the directory's own fd, closed by now
 		}
-		if strings.HasPrefix(target, "socket:") || strings.HasPrefix(target, "pipe:") ||
-			strings.Contains(target, "eventfd") || strings.Contains(target, "eventpoll") {
-			n++
+		for _, k := range kinds {
+			if strings.Contains(target, k) {
+				n++
+				break
+			}
 		}
 	}
 	return n

@@ -31,16 +31,35 @@ type Config struct {
 	Waker func(selector.Selector, selector.Token) (waker.Waker, error)
 	// Events is the size of the event array; 0 means 256.
 	Events int
-	// Blocking forces the blocking run mode (an OS thread sleeps in Select)
-	// even when the selector has a pollable fd. For measurements and tests.
-	Blocking bool
+	// Run chooses how the loop goroutine waits where the selector has a
+	// pollable fd (see doc.go); the zero value is RunAdaptive. A selector
+	// without one (poll(2)) always blocks.
+	Run RunMode
 	// Direct is the most direct slots the loop makes, on demand (see
 	// doc.go, "Direct readers and writers"); waiters beyond them wait on
 	// their readiness channel. 0 means the platform default (64 on Linux, where
 	// a slot costs an epoll fd), a negative value none.
-	// Only a parked loop has slots.
+	// Only a loop that may park has slots.
 	Direct int
+
+	// flap makes an adaptive loop change its mode on every wake that finds
+	// events: tests use it to exercise the changes.
+	flap bool
 }
+
+// RunMode is how a loop goroutine waits for events (see doc.go, "How the
+// loop waits").
+type RunMode uint8
+
+const (
+	// RunAdaptive parks on the runtime's poller while the loop is quiet and
+	// blocks an OS thread in Select while it is busy.
+	RunAdaptive RunMode = iota
+	// RunParked always parks on the runtime's poller.
+	RunParked
+	// RunBlocking always blocks an OS thread in Select.
+	RunBlocking
+)
 
 // Loop owns one selector and one waker and runs one goroutine that turns
 // their events into wakeups of the Descs registered with it.
@@ -51,9 +70,18 @@ type Loop struct {
 	events  []selector.Event
 	reg     registry
 	gen     atomic.Uint32
-	parked  bool // the goroutine parks on the runtime's poller (see doc.go)
+	parked  bool // the goroutine may park on the runtime's poller (see doc.go)
+	mode    RunMode
 	direct  slots
-	adoptMu sync.Mutex // serialises Desc.adopt's changes of a Desc's interest
+	adoptMu sync.Mutex // serialises Desc.adopt's and unadopt's changes of a Desc's interest
+
+	// An adaptive loop's state (see doc.go). busy is set while the loop
+	// blocks in Select because it is busy; waiters then give their direct
+	// slots back. load is owned by the loop goroutine.
+	busy     atomic.Bool
+	load     int
+	flap     bool
+	switches atomic.Int64 // mode changes so far, for tests
 
 	// In blocking mode, the Select in flight, so that deregister can wait
 	// until a poll(2) that was given an fd has returned (see waitSelect).
@@ -64,7 +92,7 @@ type Loop struct {
 
 	closed atomic.Bool
 	done   chan struct{} // closed when the loop goroutine has returned
-	pfile  *os.File      // duplicate of the selector fd, parked on in park mode
+	pfile  *os.File      // duplicate of the selector fd, parked on in park mode; nil while busy
 	runErr error         // why the goroutine stopped, if not Close; read after done
 }
 
@@ -90,11 +118,11 @@ func New(cfg Config) (*Loop, error) {
 		sel.Close() // the waker error is the one worth reporting
 		return nil, err
 	}
-	l := &Loop{sel: sel, wk: wk, events: make([]selector.Event, n), done: make(chan struct{})}
+	l := &Loop{sel: sel, wk: wk, events: make([]selector.Event, n), done: make(chan struct{}), mode: cfg.Run, flap: cfg.flap}
 	l.selDone.L = &l.selMu
 	l.rearm, _ = sel.(selector.Rearmer)
 	var rc syscall.RawConn
-	if p, ok := sel.(selector.Pollable); ok && !cfg.Blocking {
+	if p, ok := sel.(selector.Pollable); ok && cfg.Run != RunBlocking {
 		rc, err = l.parkOn(p.PollFd())
 		if err != nil {
 			wk.Close() // the park error is the one worth reporting
@@ -135,9 +163,14 @@ func (l *Loop) Selector() string { return l.sel.Name() }
 // Waker reports the name of the loop's waker.
 func (l *Loop) Waker() string { return l.wk.Name() }
 
-// Parked reports whether the loop goroutine parks on the runtime's poller
-// (true) or blocks an OS thread in Select (false).
+// Parked reports whether the loop goroutine may park on the runtime's poller
+// (true: RunParked or RunAdaptive) or always blocks an OS thread in Select
+// (false).
 func (l *Loop) Parked() bool { return l.parked }
+
+// Busy reports whether an adaptive loop is blocking in Select because it is
+// busy (see doc.go).
+func (l *Loop) Busy() bool { return l.busy.Load() }
 
 // Live reports how many Descs are registered.
 func (l *Loop) Live() int { return int(l.reg.live.Load()) }
@@ -239,7 +272,10 @@ func (l *Loop) Close() error {
 		errs = append(errs, werr)
 	}
 	if l.pfile != nil {
-		errs = append(errs, l.pfile.Close(), l.direct.close())
+		errs = append(errs, l.pfile.Close())
+	}
+	if l.parked {
+		errs = append(errs, l.direct.close())
 	}
 	errs = append(errs, l.wk.Close(), l.sel.Close())
 	return errors.Join(errs...)
@@ -259,10 +295,13 @@ func (l *Loop) Err() error {
 func (l *Loop) run(rc syscall.RawConn) {
 	defer close(l.done)
 	var err error
-	if rc != nil {
-		err = l.runParked(rc)
-	} else {
-		err = l.runBlocking()
+	switch {
+	case rc == nil:
+		err = l.runBlocking(false)
+	case l.mode == RunParked:
+		err = l.runParked(rc, false)
+	default:
+		err = l.runAdaptive(rc)
 	}
 	if err != nil && !l.closed.Load() {
 		l.runErr = fmt.Errorf("evnet/loop: %s selector stopped: %w", l.sel.Name(), err)
@@ -274,9 +313,64 @@ func (l *Loop) run(rc syscall.RawConn) {
 	}
 }
 
+// runAdaptive parks while the loop is quiet and blocks while it is busy,
+// changing between the two as observe tells. See doc.go.
+func (l *Loop) runAdaptive(rc syscall.RawConn) error {
+	for {
+		if err := l.runParked(rc, true); err != nil || l.closed.Load() {
+			return err
+		}
+		l.busy.Store(true)
+		l.switches.Add(1)
+		// While the loop blocks, the duplicate's registration with the
+		// runtime's poller would wake that epoll on every event for nobody
+		// (it is a nested epoll): drop it, and make another when parking
+		// again. A close error of a duplicate nobody waits on changes
+		// nothing.
+		_ = l.pfile.Close()
+		l.pfile = nil
+		if err := l.runBlocking(true); err != nil || l.closed.Load() {
+			return err
+		}
+		var err error
+		if rc, err = l.parkOn(l.sel.(selector.Pollable).PollFd()); err != nil {
+			// No fd to park on (EMFILE, say): keep blocking, busy or not.
+			return l.runBlocking(false)
+		}
+		l.busy.Store(false)
+		l.switches.Add(1)
+	}
+}
+
+// Thresholds of an adaptive loop's load, the moving average of the events a
+// wake finds, in 1/64 of an event: busy from 4 events a wake on, quiet again
+// below 1.5. A wake counts at most loadCap events, so that one burst (a
+// hundred clients connecting at once) does not make the loop busy alone.
+const (
+	busyLoad  = 4 << 6
+	quietLoad = 3 << 5
+	loadCap   = 16
+)
+
+// observe records a wake that found n > 0 events and reports whether an
+// adaptive loop should change its mode: to blocking when it is parked and
+// busy, to parked when it blocks and is quiet again. The average moves by
+// an eighth of the difference per wake.
+func (l *Loop) observe(n int) (change bool) {
+	if l.flap {
+		return true
+	}
+	l.load += (min(n, loadCap)<<6 - l.load) >> 3
+	if l.busy.Load() {
+		return l.load < quietLoad
+	}
+	return l.load >= busyLoad
+}
+
 // runParked harvests with Select(0) and parks on the runtime's poller, which
-// reports the selector fd readable when new events arrive. See doc.go.
-func (l *Loop) runParked(rc syscall.RawConn) error {
+// reports the selector fd readable when new events arrive. See doc.go. An
+// adaptive loop returns when observe says it is busy.
+func (l *Loop) runParked(rc syscall.RawConn, adaptive bool) error {
 	var selErr error
 	err := rc.Read(func(uintptr) bool {
 		for {
@@ -285,7 +379,7 @@ func (l *Loop) runParked(rc syscall.RawConn) error {
 				selErr = err
 				return true
 			}
-			if l.dispatch(n) {
+			if l.dispatch(n) || adaptive && n > 0 && l.observe(n) {
 				return true
 			}
 			if n < len(l.events) {
@@ -300,10 +394,11 @@ func (l *Loop) runParked(rc syscall.RawConn) error {
 	return err
 }
 
-// runBlocking is the mode of selectors without a pollable fd (poll(2)):
-// drain with Select(0), yield once so that the goroutines just woken run on
-// this thread, and only then block in Select. See doc.go.
-func (l *Loop) runBlocking() error {
+// runBlocking is the mode of selectors without a pollable fd (poll(2)) and
+// of a busy adaptive loop: drain with Select(0), yield once so that the
+// goroutines just woken run on this thread, and only then block in Select.
+// See doc.go. An adaptive loop returns when observe says it is quiet.
+func (l *Loop) runBlocking(adaptive bool) error {
 	for {
 		n, err := l.selectTracked(0)
 		if err == nil && n == 0 {
@@ -313,7 +408,7 @@ func (l *Loop) runBlocking() error {
 		if err != nil {
 			return err
 		}
-		if l.dispatch(n) {
+		if l.dispatch(n) || adaptive && n > 0 && l.observe(n) {
 			return nil
 		}
 	}
