@@ -208,3 +208,56 @@ func echoOnce(d *Desc) error {
 	_, err := writeAll(d, buf)
 	return err
 }
+
+// TestAdaptiveWindow checks the decision an adaptive loop takes after each
+// window of readable events: busy from 16 distinct readers on, quiet at 4 or
+// fewer, and nothing for readers that never waited on the loop.
+func TestAdaptiveWindow(t *testing.T) {
+	descs := func(n int, waited bool) []*Desc {
+		ds := make([]*Desc, n)
+		for i := range ds {
+			ds[i] = new(Desc)
+			if waited {
+				ds[i].rd.waitChan()
+			}
+		}
+		return ds
+	}
+	// feed counts windowEvents readable events spread over ds, and returns
+	// what observe said before the window was full and after.
+	feed := func(l *Loop, ds []*Desc) (early, full bool) {
+		for i := range windowEvents {
+			l.win.count(ds[i%len(ds)])
+			if i == windowEvents-2 {
+				early = l.observe()
+			}
+		}
+		return early, l.observe()
+	}
+	for _, tc := range []struct {
+		busy     bool
+		n        int
+		waited   bool
+		want     bool
+		describe string
+	}{
+		{false, 2, true, false, "two conns keep a parked loop parked"},
+		{false, busyDistinct - 1, true, false, "fewer than busyDistinct"},
+		{false, busyDistinct, true, true, "busyDistinct conns make it busy"},
+		{false, 64, false, false, "readers that never waited do not count"},
+		{true, quietDistinct + 1, true, false, "more than quietDistinct keep it busy"},
+		{true, quietDistinct, true, true, "quietDistinct conns make it quiet"},
+		{true, 64, true, false, "64 conns keep it busy"},
+	} {
+		l := &Loop{}
+		l.win.n = 1
+		l.busy.Store(tc.busy)
+		ds := descs(tc.n, tc.waited)
+		early, full := feed(l, ds)
+		assert.False(t, early, "%s: decided before the window was full", tc.describe)
+		assert.Equal(t, tc.want, full, tc.describe)
+		// The next window starts empty: the same Descs count again.
+		_, again := feed(l, ds)
+		assert.Equal(t, tc.want, again, "%s, next window", tc.describe)
+	}
+}

@@ -39,6 +39,7 @@ type Desc struct {
 	wslot atomic.Pointer[slot] // the writer's
 
 	lk        fdLock
+	seen      uint32         // the loop's window this Desc was last counted in; loop goroutine only
 	destroyed sync.WaitGroup // done once the fd is closed
 	closeErr  error          // written before destroyed is done
 

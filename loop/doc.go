@@ -126,11 +126,15 @@
 // of work, late and in big batches, while a thread blocked in epoll_wait
 // harvests as soon as events come, and its drain-then-yield runs the woken
 // goroutines on its own thread. So a loop runs adaptively (RunAdaptive, the
-// default; EVNET_LOOP_MODE=parked|blocking fixes a mode): it keeps a moving
-// average of the events a wake finds, counting at most 16 a wake and moving
-// by an eighth of the difference; from 4 on it turns busy and blocks in
-// Select, below 1.5 it is quiet and parks again. A single conn's wakes find
-// one event, 64 conns' parked loop found 25 on average (12 when it blocks).
+// default; EVNET_LOOP_MODE=parked|blocking fixes a mode): every 64 readable
+// events it delivers to readers that wait on it (a socket nobody waits to
+// read, such as a closing conn's, does not count), it counts how many
+// distinct Descs they were for. From 16 on it turns busy and blocks in
+// Select; at 4 or fewer it is quiet and parks again. One conn, or a few,
+// never make it busy however fast they go; 64 conns ping-ponging without
+// slots do. (A first version counted events per wake instead: a blocking
+// thread wakes on nearly every event, so under wrk -c64 it turned quiet and
+// busy again 28 times in 3 s.)
 // While busy, waiters give back their direct slots on their next wait
 // (Desc.unadopt: the fd's interest moves back to the loop's selector, whose
 // change of interest reports an fd already ready), so that every event
@@ -139,25 +143,27 @@
 // epoll, for nobody, on every event. Quiet again, it makes a new duplicate
 // and waiters take slots on their next wait.
 //
-// A loop's wakes only see what no slot holds: busy conns that all hold slots
-// (64 or fewer) keep the loop quiet, and parked, as before.
+// A loop only sees what no slot holds: busy conns that all hold slots (64 or
+// fewer, as under wrk -c64) keep the loop quiet, and parked, as before.
 //
 // go test -c -o /tmp/b.test ./bench/, then /tmp/b.test -test.bench
 // '^BenchmarkPingPong64$/^stack=S$' -test.benchtime 20000x, one process per
 // measurement, net and evnet under each EVNET_LOOP_MODE interleaved, 10
 // rounds, in unshare -n; medians of µs per round trip and of p99 µs:
 //
-//	net                                   9.79 µs   p99 1529
-//	parked                               11.36      3579
-//	adaptive                              9.63      1199
-//	blocking                              9.46      1092
-//	adaptive, keeping the duplicate      13.12      1540   (another run:
-//	  while busy                                           net 12.60, blocking 12.75)
+//	net          11.99 µs   p99 2191
+//	parked       13.55      4288
+//	adaptive     12.06      1306
+//	blocking     12.05      1331
 //
-// One conn in process (-bench '^BenchmarkPingPong1$'), 10 rounds: net 20.7,
-// parked 21.7, adaptive 23.5 µs, within their spread (20.2–24.1, 20.6–25.4,
-// 20.9–26.5); p50 18.7, 19.5, 19.7. The loop never turned busy there
-// (a loop test counting its changes over 20,000 round trips: none).
+// Closing the duplicate while busy is worth its syscalls: with the first
+// version's per-wake count, keeping it gave 13.12 µs against 12.77 closed
+// (net 12.60, blocking 12.75; 10 rounds).
+//
+// One conn in process (-bench '^BenchmarkPingPong1$'), 10 rounds: net 20.0,
+// parked 21.3, adaptive 21.2 µs per round trip (p50 18.4, 19.4, 19.5); the
+// loop never turned busy there, nor under wrk -c64 and -c1, nor in the bulk
+// and accept benchmarks (a build printing each change of mode).
 // Blocking alone is no default: one conn in process 0.52× net's round trips
 // (bench/RESULTS.md keeps the run).
 //

@@ -77,9 +77,9 @@ type Loop struct {
 
 	// An adaptive loop's state (see doc.go). busy is set while the loop
 	// blocks in Select because it is busy; waiters then give their direct
-	// slots back. load is owned by the loop goroutine.
+	// slots back. The window is owned by the loop goroutine.
 	busy     atomic.Bool
-	load     int
+	win      window
 	flap     bool
 	switches atomic.Int64 // mode changes so far, for tests
 
@@ -119,6 +119,7 @@ func New(cfg Config) (*Loop, error) {
 		return nil, err
 	}
 	l := &Loop{sel: sel, wk: wk, events: make([]selector.Event, n), done: make(chan struct{}), mode: cfg.Run, flap: cfg.flap}
+	l.win.n = 1 // a new Desc's seen is 0: not counted yet
 	l.selDone.L = &l.selMu
 	l.rearm, _ = sel.(selector.Rearmer)
 	var rc syscall.RawConn
@@ -342,29 +343,58 @@ func (l *Loop) runAdaptive(rc syscall.RawConn) error {
 	}
 }
 
-// Thresholds of an adaptive loop's load, the moving average of the events a
-// wake finds, in 1/64 of an event: busy from 4 events a wake on, quiet again
-// below 1.5. A wake counts at most loadCap events, so that one burst (a
-// hundred clients connecting at once) does not make the loop busy alone.
+// window counts, over the last readable events the loop delivered to
+// readers that wait on it, how many distinct Descs they were for: the conns
+// that are busy without a direct slot. Each Desc keeps the number of the window it was last counted in.
+type window struct {
+	n        uint32 // the current window's number, from 1
+	events   int
+	distinct int
+}
+
+// An adaptive loop decides its mode every windowEvents readable events: busy
+// when they were for busyDistinct Descs or more, quiet again when for
+// quietDistinct or fewer. One conn, or a few, keep a loop quiet however fast
+// they go; 64 conns ping-ponging without slots make it busy.
 const (
-	busyLoad  = 4 << 6
-	quietLoad = 3 << 5
-	loadCap   = 16
+	windowEvents  = 64
+	busyDistinct  = 16
+	quietDistinct = 4
 )
 
-// observe records a wake that found n > 0 events and reports whether an
-// adaptive loop should change its mode: to blocking when it is parked and
-// busy, to parked when it blocks and is quiet again. The average moves by
-// an eighth of the difference per wake.
-func (l *Loop) observe(n int) (change bool) {
+// count records a readable event delivered to d, if a reader of d ever
+// waited on the loop (its channel exists): a socket nobody reads from, such
+// as a closing conn's, says nothing of the load. Loop goroutine only.
+func (w *window) count(d *Desc) {
+	if d.rd.chanOf() == nil {
+		return
+	}
+	w.events++
+	if d.seen != w.n {
+		d.seen = w.n
+		w.distinct++
+	}
+}
+
+// observe reports whether an adaptive loop should change its mode: to
+// blocking when it is parked and a full window saw many Descs, to parked
+// when it blocks and a full window saw few. It starts the next window when
+// one is full.
+func (l *Loop) observe() (change bool) {
 	if l.flap {
 		return true
 	}
-	l.load += (min(n, loadCap)<<6 - l.load) >> 3
-	if l.busy.Load() {
-		return l.load < quietLoad
+	w := &l.win
+	if w.events < windowEvents {
+		return false
 	}
-	return l.load >= busyLoad
+	distinct := w.distinct
+	w.n++
+	w.events, w.distinct = 0, 0
+	if l.busy.Load() {
+		return distinct <= quietDistinct
+	}
+	return distinct >= busyDistinct
 }
 
 // runParked harvests with Select(0) and parks on the runtime's poller, which
@@ -379,7 +409,7 @@ func (l *Loop) runParked(rc syscall.RawConn, adaptive bool) error {
 				selErr = err
 				return true
 			}
-			if l.dispatch(n) || adaptive && n > 0 && l.observe(n) {
+			if l.dispatch(n) || adaptive && n > 0 && l.observe() {
 				return true
 			}
 			if n < len(l.events) {
@@ -408,7 +438,7 @@ func (l *Loop) runBlocking(adaptive bool) error {
 		if err != nil {
 			return err
 		}
-		if l.dispatch(n) || adaptive && n > 0 && l.observe(n) {
+		if l.dispatch(n) || adaptive && n > 0 && l.observe() {
 			return nil
 		}
 	}
@@ -418,28 +448,33 @@ func (l *Loop) runBlocking(adaptive bool) error {
 // loop is closing.
 func (l *Loop) dispatch(n int) (stop bool) {
 	for i := range l.events[:n] {
-		l.deliver(&l.events[i])
+		if d := l.deliver(&l.events[i]); d != nil {
+			l.win.count(d)
+		}
 	}
 	return l.closed.Load()
 }
 
-// deliver wakes the waiters one event is for. It is safe for concurrent use.
-func (l *Loop) deliver(ev *selector.Event) {
+// deliver wakes the waiters one event is for, and returns the Desc if it
+// was readable. It is safe for concurrent use.
+func (l *Loop) deliver(ev *selector.Event) (readable *Desc) {
 	if ev.Token == wakerToken {
 		// The waker only interrupts Select; Close is the one reason for it,
 		// checked by dispatch. A failed reset leaves it readable, which
 		// costs one spurious wake at worst.
 		_ = l.wk.Reset()
-		return
+		return nil
 	}
 	d := l.reg.get(int(uint32(ev.Token)))
 	if d == nil || d.token != ev.Token {
-		return // stale: the fd was closed (and maybe reused) since
-	}
-	if ev.Readable || ev.ReadClosed || ev.Error {
-		d.poke(&d.rd)
+		return nil // stale: the fd was closed (and maybe reused) since
 	}
 	if ev.Writable || ev.WriteClosed || ev.Error {
 		d.poke(&d.wd)
 	}
+	if ev.Readable || ev.ReadClosed || ev.Error {
+		d.poke(&d.rd)
+		return d
+	}
+	return nil
 }
