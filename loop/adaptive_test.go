@@ -53,13 +53,8 @@ func TestBusyGivesSlotsBack(t *testing.T) {
 // once the loop is quiet.
 func TestBusyWriterAndReader(t *testing.T) {
 	l := newDirectLoop(t, 2)
-	fds, err := streamPair()
-	require.NoError(t, err)
-	d, err := l.Register(fds[0])
-	require.NoError(t, err)
-	e, err := l.Register(fds[1])
-	require.NoError(t, err)
-	t.Cleanup(func() { d.Close(); e.Close() })
+	d, e := registeredPair(t, l)
+	var err error
 
 	// transfer writes size bytes through d into a full socket, so that the
 	// writer waits at once, and only then lets e read everything. The
@@ -134,14 +129,7 @@ func TestAdaptiveTurnsBusyAndQuiet(t *testing.T) {
 	}
 	ps := make([]pair, conns)
 	for i := range ps {
-		fds, err := streamPair()
-		require.NoError(t, err)
-		d, err := l.Register(fds[0])
-		require.NoError(t, err)
-		p, err := l.Register(fds[1])
-		require.NoError(t, err)
-		t.Cleanup(func() { d.Close(); p.Close() })
-		ps[i] = pair{d, p}
+		ps[i].d, ps[i].peer = registeredPair(t, l)
 	}
 	// exchange makes n conns do one round trip each, all at once.
 	exchange := func(n int) error {
@@ -260,4 +248,25 @@ func TestAdaptiveWindow(t *testing.T) {
 		_, again := feed(l, ds)
 		assert.Equal(t, tc.want, again, "%s, next window", tc.describe)
 	}
+}
+
+// registeredPair returns a stream socket pair with both ends registered with
+// l, closed at cleanup.
+func registeredPair(t *testing.T, l *Loop) (*Desc, *Desc) {
+	fds, err := streamPair()
+	require.NoError(t, err)
+	d, err := l.Register(fds[0])
+	if err != nil {
+		unix.Close(fds[0])
+		unix.Close(fds[1])
+		require.NoError(t, err)
+	}
+	t.Cleanup(func() { d.Close() })
+	e, err := l.Register(fds[1])
+	if err != nil {
+		unix.Close(fds[1])
+		require.NoError(t, err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return d, e
 }

@@ -263,37 +263,20 @@ func (d *Desc) ReadDirect(p []byte) (n int, err error, ok bool) {
 
 // adopt gives r's waiter a direct slot, if one is free, and reports whether
 // it did: d's fd moves, for r's readiness, from the loop's selector to the
-// slot's, and stays there until destroy. It runs under r's lock, on the
-// waiter's first wait.
+// slot's, and stays there until destroy or unadopt. It runs under r's lock,
+// on the waiter's first wait.
 func (d *Desc) adopt(r *dir) bool {
 	sl := d.loop.direct.acquire()
 	if sl == nil {
 		return false
 	}
-	read := r == &d.rd
-	if sl.attach(d.Fd(), read) != nil {
+	if sl.attach(d.Fd(), r == &d.rd) != nil {
 		d.loop.direct.release(sl)
 		return false
 	}
-	// The loop's selector keeps the interest of a direction without a
-	// slot. A reader and a writer may adopt at once: each computes the
-	// interest from the other's slot, so both run under adoptMu. Both
-	// selectors report r's readiness until the loop's stops: an edge
+	// Both selectors report r's readiness until the loop's stops: an edge
 	// meanwhile is seen twice at worst, never lost.
-	d.loop.adoptMu.Lock()
-	var keep selector.Interest
-	if read && d.wslot.Load() == nil {
-		keep = selector.Writable
-	}
-	if !read && d.slot.Load() == nil {
-		keep = selector.Readable
-	}
-	err := d.loop.sel.Reregister(d.Fd(), d.token, keep)
-	if err == nil {
-		d.slotOf(r).Store(sl)
-	}
-	d.loop.adoptMu.Unlock()
-	if err != nil {
+	if d.setSlot(r, sl) != nil {
 		sl.detach(d.Fd())
 		d.loop.direct.release(sl)
 		return false
@@ -306,21 +289,7 @@ func (d *Desc) adopt(r *dir) bool {
 // back to the loop's, where a ready fd makes an event at once. It runs under
 // r's lock. The next wait in a quiet loop adopts a slot again.
 func (d *Desc) unadopt(r *dir, sl *slot) bool {
-	read := r == &d.rd
-	d.loop.adoptMu.Lock()
-	keep := selector.Readable | selector.Writable
-	if read && d.wslot.Load() != nil {
-		keep = selector.Readable
-	}
-	if !read && d.slot.Load() != nil {
-		keep = selector.Writable
-	}
-	err := d.loop.sel.Reregister(d.Fd(), d.token, keep)
-	if err == nil {
-		d.slotOf(r).Store(nil)
-	}
-	d.loop.adoptMu.Unlock()
-	if err != nil {
+	if d.setSlot(r, nil) != nil {
 		return false // r keeps waiting on its slot
 	}
 	// A poke that loaded the slot before it was dropped kicks it, after it
@@ -328,6 +297,33 @@ func (d *Desc) unadopt(r *dir, sl *slot) bool {
 	sl.detach(d.Fd())
 	d.loop.direct.release(sl)
 	return true
+}
+
+// setSlot gives r's waiter the slot sl (nil: none) once the loop's selector
+// has the interest of the directions that have no slot then. A reader and a
+// writer may change at once: each computes the interest from the other's
+// slot, so both run under adoptMu.
+func (d *Desc) setSlot(r *dir, sl *slot) error {
+	d.loop.adoptMu.Lock()
+	defer d.loop.adoptMu.Unlock()
+	rs, ws := d.slot.Load(), d.wslot.Load()
+	if r == &d.rd {
+		rs = sl
+	} else {
+		ws = sl
+	}
+	var keep selector.Interest
+	if rs == nil {
+		keep |= selector.Readable
+	}
+	if ws == nil {
+		keep |= selector.Writable
+	}
+	if err := d.loop.sel.Reregister(d.Fd(), d.token, keep); err != nil {
+		return err
+	}
+	d.slotOf(r).Store(sl)
+	return nil
 }
 
 // ForgetWaits drops what waiters of the directions in mode made, the
