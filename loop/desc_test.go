@@ -41,7 +41,7 @@ func TestPingPongManyRounds(t *testing.T) {
 		b, peerB := socketPair(t, l)
 		// Wire a's peer to b's peer through two goroutines: data written on
 		// a comes back on a after crossing b. Each side uses the loop.
-		pb, err := l.Register(dupNonblock(t, peerB))
+		pb, err := l.Register(mustDup(t, peerB))
 		require.NoError(t, err)
 		defer pb.Close()
 		errc := make(chan error, 1)
@@ -80,11 +80,10 @@ func TestPingPongManyRounds(t *testing.T) {
 	})
 }
 
-// dupNonblock returns a nonblocking CLOEXEC duplicate of fd.
-func dupNonblock(t testing.TB, fd int) int {
-	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+// mustDup returns a nonblocking CLOEXEC duplicate of fd.
+func mustDup(t testing.TB, fd int) int {
+	nfd, err := dupNonblock(fd)
 	require.NoError(t, err)
-	require.NoError(t, unix.SetNonblock(nfd, true))
 	return nfd
 }
 

@@ -140,8 +140,12 @@
 // change of interest reports an fd already ready), so that every event
 // comes from the blocking thread; and the loop closes the duplicate it parks
 // on, whose registration with the runtime's epoll would otherwise wake that
-// epoll, for nobody, on every event. Quiet again, it makes a new duplicate
-// and waiters take slots on their next wait.
+// epoll, for nobody, on every event, keeping a spare duplicate that the
+// runtime does not know (so the process's fds do not change with the
+// mode). Quiet again, it parks on the spare, and waiters take slots on
+// their next wait. Built with -tags evnetflap, every adaptive loop changes
+// its mode on every wake that finds events; CI runs the root, loop and
+// compat_test packages so.
 //
 // A loop only sees what no slot holds: busy conns that all hold slots (64 or
 // fewer, as under wrk -c64) keep the loop quiet, and parked, as before.

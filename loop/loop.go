@@ -118,7 +118,7 @@ func New(cfg Config) (*Loop, error) {
 		sel.Close() // the waker error is the one worth reporting
 		return nil, err
 	}
-	l := &Loop{sel: sel, wk: wk, events: make([]selector.Event, n), done: make(chan struct{}), mode: cfg.Run, flap: cfg.flap}
+	l := &Loop{sel: sel, wk: wk, events: make([]selector.Event, n), done: make(chan struct{}), mode: cfg.Run, flap: cfg.flap || flapAlways}
 	l.win.n = 1 // a new Desc's seen is 0: not counted yet
 	l.selDone.L = &l.selMu
 	l.rearm, _ = sel.(selector.Rearmer)
@@ -141,21 +141,36 @@ func New(cfg Config) (*Loop, error) {
 // *os.File, which the runtime registers with its own poller. Only the
 // selector's fd is known to the runtime; the sockets are not.
 func (l *Loop) parkOn(fd int) (syscall.RawConn, error) {
-	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	dup, err := dupNonblock(fd)
 	if err != nil {
-		return nil, os.NewSyscallError("fcntl", err)
+		return nil, err
 	}
-	if err := unix.SetNonblock(dup, true); err != nil {
-		unix.Close(dup) // the fcntl error is the one worth reporting
-		return nil, os.NewSyscallError("fcntl", err)
-	}
+	return l.parkOnDup(dup)
+}
+
+// parkOnDup is parkOn with the duplicate made.
+func (l *Loop) parkOnDup(dup int) (syscall.RawConn, error) {
 	l.pfile = os.NewFile(uintptr(dup), "evnet-selector")
 	rc, err := l.pfile.SyscallConn()
 	if err != nil {
 		l.pfile.Close() // the SyscallConn error is the one worth reporting
+		l.pfile = nil
 		return nil, err
 	}
 	return rc, nil
+}
+
+// dupNonblock returns a CLOEXEC, nonblocking duplicate of fd.
+func dupNonblock(fd int) (int, error) {
+	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return -1, os.NewSyscallError("fcntl", err)
+	}
+	if err := unix.SetNonblock(dup, true); err != nil {
+		unix.Close(dup) // the fcntl error is the one worth reporting
+		return -1, os.NewSyscallError("fcntl", err)
+	}
+	return dup, nil
 }
 
 // Selector reports the name of the loop's selector.
@@ -325,17 +340,28 @@ func (l *Loop) runAdaptive(rc syscall.RawConn) error {
 		l.switches.Add(1)
 		// While the loop blocks, the duplicate's registration with the
 		// runtime's poller would wake that epoll on every event for nobody
-		// (it is a nested epoll): drop it, and make another when parking
-		// again. A close error of a duplicate nobody waits on changes
-		// nothing.
+		// (it is a nested epoll): drop it. The next parked phase needs a
+		// duplicate again: make it now and keep it unregistered, so that
+		// the process's fds do not change with the mode. A close error of
+		// a duplicate nobody waits on changes nothing; without a spare
+		// (EMFILE, say) the next phase makes its own.
+		fd := l.sel.(selector.Pollable).PollFd()
+		spare, err := dupNonblock(fd)
 		_ = l.pfile.Close()
 		l.pfile = nil
 		if err := l.runBlocking(true); err != nil || l.closed.Load() {
+			if spare >= 0 {
+				unix.Close(spare) // nothing to report: the loop is done
+			}
 			return err
 		}
-		var err error
-		if rc, err = l.parkOn(l.sel.(selector.Pollable).PollFd()); err != nil {
-			// No fd to park on (EMFILE, say): keep blocking, busy or not.
+		if spare >= 0 {
+			rc, err = l.parkOnDup(spare)
+		} else {
+			rc, err = l.parkOn(fd)
+		}
+		if err != nil {
+			// No fd to park on: keep blocking, busy or not.
 			return l.runBlocking(false)
 		}
 		l.busy.Store(false)
@@ -345,7 +371,8 @@ func (l *Loop) runAdaptive(rc syscall.RawConn) error {
 
 // window counts, over the last readable events the loop delivered to
 // readers that wait on it, how many distinct Descs they were for: the conns
-// that are busy without a direct slot. Each Desc keeps the number of the window it was last counted in.
+// that are busy without a direct slot. Each Desc keeps the number of the
+// window it was last counted in.
 type window struct {
 	n        uint32 // the current window's number, from 1
 	events   int

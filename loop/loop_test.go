@@ -185,7 +185,7 @@ func BenchmarkWake(b *testing.B) {
 		b.Run(be.name, func(b *testing.B) {
 			l := newTestLoop(b, be.cfg)
 			d, peer := socketPair(b, l)
-			pd, err := l.Register(dupNonblock(b, peer))
+			pd, err := l.Register(mustDup(b, peer))
 			require.NoError(b, err)
 			defer pd.Close()
 			done := make(chan struct{})
