@@ -249,24 +249,3 @@ func TestAdaptiveWindow(t *testing.T) {
 		assert.Equal(t, tc.want, again, "%s, next window", tc.describe)
 	}
 }
-
-// registeredPair returns a stream socket pair with both ends registered with
-// l, closed at cleanup.
-func registeredPair(t *testing.T, l *Loop) (*Desc, *Desc) {
-	fds, err := streamPair()
-	require.NoError(t, err)
-	d, err := l.Register(fds[0])
-	if err != nil {
-		unix.Close(fds[0])
-		unix.Close(fds[1])
-		require.NoError(t, err)
-	}
-	t.Cleanup(func() { d.Close() })
-	e, err := l.Register(fds[1])
-	if err != nil {
-		unix.Close(fds[1])
-		require.NoError(t, err)
-	}
-	t.Cleanup(func() { e.Close() })
-	return d, e
-}

@@ -97,17 +97,38 @@ func newTestLoop(t testing.TB, cfg Config) *Loop {
 func socketPair(t testing.TB, l *Loop) (*Desc, int) {
 	fds, err := streamPair()
 	require.NoError(t, err)
-	d, err := l.Register(fds[0])
-	if err != nil {
-		unix.Close(fds[0])
-		unix.Close(fds[1])
-		require.NoError(t, err)
-	}
+	d := mustRegister(t, l, fds[0], fds[1])
 	t.Cleanup(func() {
 		d.Close() // may already be closed by the test
 		unix.Close(fds[1])
 	})
 	return d, fds[1]
+}
+
+// registeredPair returns a stream socket pair with both ends registered with
+// l, closed at cleanup.
+func registeredPair(t testing.TB, l *Loop) (*Desc, *Desc) {
+	fds, err := streamPair()
+	require.NoError(t, err)
+	d := mustRegister(t, l, fds[0], fds[1])
+	t.Cleanup(func() { d.Close() })
+	e := mustRegister(t, l, fds[1])
+	t.Cleanup(func() { e.Close() })
+	return d, e
+}
+
+// mustRegister registers fd with l; on failure it closes fd and the fds in
+// also (they would be left without an owner) and fails t.
+func mustRegister(t testing.TB, l *Loop, fd int, also ...int) *Desc {
+	d, err := l.Register(fd)
+	if err != nil {
+		unix.Close(fd)
+		for _, o := range also {
+			unix.Close(o)
+		}
+		require.NoError(t, err)
+	}
+	return d
 }
 
 // readOnce reads through d the way a conn does: try, wait on EAGAIN, retry.
