@@ -197,9 +197,10 @@ func echoOnce(d *Desc) error {
 	return err
 }
 
-// TestAdaptiveWindow checks the decision an adaptive loop takes after each
-// window of readable events: busy from 16 distinct readers on, quiet at 4 or
-// fewer, and nothing for readers that never waited on the loop.
+// TestAdaptiveWindow checks the decision an adaptive loop takes after its
+// windows of readable events: busy from 16 distinct readers on, quiet at 4 or
+// fewer, each only after two windows in a row call for it, and nothing for
+// readers that never waited on the loop.
 func TestAdaptiveWindow(t *testing.T) {
 	descs := func(n int, waited bool) []*Desc {
 		ds := make([]*Desc, n)
@@ -226,7 +227,7 @@ func TestAdaptiveWindow(t *testing.T) {
 		busy     bool
 		n        int
 		waited   bool
-		want     bool
+		change   bool
 		describe string
 	}{
 		{false, 2, true, false, "two conns keep a parked loop parked"},
@@ -241,11 +242,23 @@ func TestAdaptiveWindow(t *testing.T) {
 		l.win.n = 1
 		l.busy.Store(tc.busy)
 		ds := descs(tc.n, tc.waited)
-		early, full := feed(l, ds)
-		assert.False(t, early, "%s: decided before the window was full", tc.describe)
-		assert.Equal(t, tc.want, full, tc.describe)
-		// The next window starts empty: the same Descs count again.
-		_, again := feed(l, ds)
-		assert.Equal(t, tc.want, again, "%s, next window", tc.describe)
+		// The same Descs count again in every window.
+		for w := 1; w <= windowVotes; w++ {
+			early, full := feed(l, ds)
+			assert.False(t, early, "%s: decided before window %d was full", tc.describe, w)
+			assert.Equal(t, tc.change && w == windowVotes, full, "%s, window %d", tc.describe, w)
+		}
+		if !tc.change {
+			continue
+		}
+		// A window that does not call for the change starts the count
+		// again: alternating windows never change the mode.
+		other := descs(busyDistinct-1, true) // between the two thresholds
+		for range 3 {
+			_, full := feed(l, ds)
+			assert.False(t, full, "%s: changed after one window", tc.describe)
+			_, full = feed(l, other)
+			assert.False(t, full, "%s: changed on alternating windows", tc.describe)
+		}
 	}
 }

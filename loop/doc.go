@@ -129,10 +129,11 @@
 // default; EVNET_LOOP_MODE=parked|blocking fixes a mode): every 64 readable
 // events it delivers to readers that wait on it (a socket nobody waits to
 // read, such as a closing conn's, does not count), it counts how many
-// distinct Descs they were for. From 16 on it turns busy and blocks in
-// Select; at 4 or fewer it is quiet and parks again. One conn, or a few,
-// never make it busy however fast they go; 64 conns ping-ponging without
-// slots do. (A first version counted events per wake instead: a blocking
+// distinct Descs they were for. After two such windows in a row with 16 or
+// more it turns busy and blocks in Select; after two with 4 or fewer it is
+// quiet and parks again (a load whose windows alternate changes nothing:
+// each change moves every slotted fd). One conn, or a few, never make it
+// busy however fast they go; 64 conns ping-ponging without slots do. (A first version counted events per wake instead: a blocking
 // thread wakes on nearly every event, so under wrk -c64 it turned quiet and
 // busy again 28 times in 3 s.)
 // While busy, waiters give back their direct slots on their next wait

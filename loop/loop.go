@@ -377,14 +377,19 @@ type window struct {
 	n        uint32 // the current window's number, from 1
 	events   int
 	distinct int
+	votes    int // consecutive full windows that called for a change
 }
 
-// An adaptive loop decides its mode every windowEvents readable events: busy
-// when they were for busyDistinct Descs or more, quiet again when for
-// quietDistinct or fewer. One conn, or a few, keep a loop quiet however fast
-// they go; 64 conns ping-ponging without slots make it busy.
+// An adaptive loop looks at its mode every windowEvents readable events: a
+// window calls for busy when they were for busyDistinct Descs or more, for
+// quiet when for quietDistinct or fewer, and the loop changes after
+// windowVotes windows in a row called for it (so that a load whose windows
+// alternate does not make it change every window: each change moves every
+// slotted fd). One conn, or a few, keep a loop quiet however fast they go;
+// 64 conns ping-ponging without slots make it busy.
 const (
 	windowEvents  = 64
+	windowVotes   = 2
 	busyDistinct  = 16
 	quietDistinct = 4
 )
@@ -404,9 +409,9 @@ func (w *window) count(d *Desc) {
 }
 
 // observe reports whether an adaptive loop should change its mode: to
-// blocking when it is parked and a full window saw many Descs, to parked
-// when it blocks and a full window saw few. It starts the next window when
-// one is full.
+// blocking when it is parked and windowVotes full windows in a row saw many
+// Descs, to parked when it blocks and as many saw few. It starts the next
+// window when one is full.
 func (l *Loop) observe() (change bool) {
 	if l.flap {
 		return true
@@ -418,10 +423,19 @@ func (l *Loop) observe() (change bool) {
 	distinct := w.distinct
 	w.n++
 	w.events, w.distinct = 0, 0
+	vote := distinct >= busyDistinct
 	if l.busy.Load() {
-		return distinct <= quietDistinct
+		vote = distinct <= quietDistinct
 	}
-	return distinct >= busyDistinct
+	if !vote {
+		w.votes = 0
+		return false
+	}
+	if w.votes++; w.votes < windowVotes {
+		return false
+	}
+	w.votes = 0
+	return true
 }
 
 // runParked harvests with Select(0) and parks on the runtime's poller, which
