@@ -149,11 +149,11 @@ func TestAdaptiveTurnsBusyAndQuiet(t *testing.T) {
 		return nil
 	}
 	// Bounded: on this machine the first rounds do it.
-	for round := 0; !l.Busy(); round++ {
+	for round := 0; !l.busy.Load(); round++ {
 		require.Less(t, round, 2000, "the loop never turned busy")
 		require.NoError(t, exchange(conns))
 	}
-	for round := 0; l.Busy(); round++ {
+	for round := 0; l.busy.Load(); round++ {
 		require.Less(t, round, 2000, "the loop never turned quiet")
 		require.NoError(t, exchange(1))
 	}

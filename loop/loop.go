@@ -184,10 +184,6 @@ func (l *Loop) Waker() string { return l.wk.Name() }
 // (false).
 func (l *Loop) Parked() bool { return l.parked }
 
-// Busy reports whether an adaptive loop is blocking in Select because it is
-// busy (see doc.go).
-func (l *Loop) Busy() bool { return l.busy.Load() }
-
 // Live reports how many Descs are registered.
 func (l *Loop) Live() int { return int(l.reg.live.Load()) }
 
@@ -450,7 +446,7 @@ func (l *Loop) runParked(rc syscall.RawConn, adaptive bool) error {
 				selErr = err
 				return true
 			}
-			if l.dispatch(n) || adaptive && n > 0 && l.observe() {
+			if l.dispatch(n, adaptive) || adaptive && n > 0 && l.observe() {
 				return true
 			}
 			if n < len(l.events) {
@@ -479,17 +475,18 @@ func (l *Loop) runBlocking(adaptive bool) error {
 		if err != nil {
 			return err
 		}
-		if l.dispatch(n) || adaptive && n > 0 && l.observe() {
+		if l.dispatch(n, adaptive) || adaptive && n > 0 && l.observe() {
 			return nil
 		}
 	}
 }
 
-// dispatch wakes the waiters of the first n events and reports whether the
-// loop is closing.
-func (l *Loop) dispatch(n int) (stop bool) {
+// dispatch wakes the waiters of the first n events, counts the readable
+// ones in the window if the loop is adaptive, and reports whether the loop is
+// closing.
+func (l *Loop) dispatch(n int, adaptive bool) (stop bool) {
 	for i := range l.events[:n] {
-		if d := l.deliver(&l.events[i]); d != nil {
+		if d := l.deliver(&l.events[i]); d != nil && adaptive {
 			l.win.count(d)
 		}
 	}
