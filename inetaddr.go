@@ -97,19 +97,13 @@ func (a *inetAddr) setAddrPort(family int, ap netip.AddrPort) error {
 	return &net.AddrError{Err: "invalid address family", Addr: ip.String()}
 }
 
-// udpAddrIP and ipAddrIP are a net.UDPAddr or net.IPAddr and the bytes of
-// its IP, allocated together: one allocation per received address where net
-// makes two.
-type (
-	udpAddrIP struct {
-		addr net.UDPAddr
-		ip   [16]byte
-	}
-	ipAddrIP struct {
-		addr net.IPAddr
-		ip   [16]byte
-	}
-)
+// addrWithIP is an address (net.UDPAddr, net.IPAddr) and the bytes of its IP,
+// allocated together: one allocation per received address where net makes
+// two.
+type addrWithIP[A any] struct {
+	addr A
+	ip   [16]byte
+}
 
 // isAddr reports whether a holds an address.
 func (a *inetAddr) isAddr() bool { return a.family == unix.AF_INET || a.family == unix.AF_INET6 }
@@ -129,7 +123,7 @@ func (a *inetAddr) udpAddr() *net.UDPAddr {
 	if !a.isAddr() {
 		return nil
 	}
-	b := new(udpAddrIP)
+	b := new(addrWithIP[net.UDPAddr])
 	ip, zone := a.ipIn(&b.ip)
 	b.addr = net.UDPAddr{IP: ip, Port: a.port, Zone: zone}
 	return &b.addr
@@ -140,7 +134,7 @@ func (a *inetAddr) ipAddr() *net.IPAddr {
 	if !a.isAddr() {
 		return nil
 	}
-	b := new(ipAddrIP)
+	b := new(addrWithIP[net.IPAddr])
 	ip, zone := a.ipIn(&b.ip)
 	b.addr = net.IPAddr{IP: ip, Zone: zone}
 	return &b.addr
