@@ -65,18 +65,28 @@ func icmpEcho(id, seq uint16) []byte {
 	return b
 }
 
+// listenRaw is s.listenIP with a read deadline set and Close at cleanup; on
+// error it returns nil and the error's shape, which the case reports.
+func listenRaw(t *testing.T, s rawStack, network string, laddr *net.IPAddr) (net.PacketConn, string) {
+	c, err := s.listenIP(network, laddr)
+	if err != nil {
+		return nil, errShape(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	require.NoError(t, c.SetReadDeadline(deadlineIn()))
+	return c, ""
+}
+
 // TestIPDifferential compares raw IP sockets with net's. As root (the
 // tests run so, in a network namespace) it sends ICMP echoes to 127.0.0.1;
 // without CAP_NET_RAW it compares the errors.
 func TestIPDifferential(t *testing.T) {
 	cases := map[string]func(t *testing.T, s rawStack) string{
 		"ListenIP icmp round trip": func(t *testing.T, s rawStack) string {
-			c, err := s.listenIP("ip4:icmp", ipLoopback4)
-			if err != nil {
-				return errShape(err)
+			c, shape := listenRaw(t, s, "ip4:icmp", ipLoopback4)
+			if c == nil {
+				return shape
 			}
-			defer c.Close()
-			require.NoError(t, c.SetReadDeadline(deadlineIn()))
 			n, err := c.WriteTo(icmpEcho(7, 1), ipLoopback4)
 			require.NoError(t, err)
 			b := make([]byte, 128)
@@ -104,13 +114,11 @@ func TestIPDifferential(t *testing.T) {
 			return fmt.Sprint(n, b[0]>>4, " ", errShape(err1), " | ", errShape(err2))
 		},
 		"ListenIP ReadMsgIP keeps the header": func(t *testing.T, s rawStack) string {
-			c, err := s.listenIP("ip4:icmp", ipLoopback4)
-			if err != nil {
-				return errShape(err)
+			c, shape := listenRaw(t, s, "ip4:icmp", ipLoopback4)
+			if c == nil {
+				return shape
 			}
-			defer c.Close()
-			require.NoError(t, c.SetReadDeadline(deadlineIn()))
-			_, err = c.WriteTo(icmpEcho(9, 1), ipLoopback4)
+			_, err := c.WriteTo(icmpEcho(9, 1), ipLoopback4)
 			require.NoError(t, err)
 			b, oob := make([]byte, 128), make([]byte, 64)
 			n, oobn, flags, from, err := c.(interface {
@@ -121,12 +129,10 @@ func TestIPDifferential(t *testing.T) {
 		},
 		"ListenIP ip6 round trip": func(t *testing.T, s rawStack) string {
 			lo6 := &net.IPAddr{IP: net.IPv6loopback}
-			c, err := s.listenIP("ip6:ipv6-icmp", lo6)
-			if err != nil {
-				return errShape(err)
+			c, shape := listenRaw(t, s, "ip6:ipv6-icmp", lo6)
+			if c == nil {
+				return shape
 			}
-			defer c.Close()
-			require.NoError(t, c.SetReadDeadline(deadlineIn()))
 			// An echo request; the kernel fills in the ICMPv6 checksum.
 			n, err := c.WriteTo([]byte{128, 0, 0, 0, 0, 7, 0, 1, 'e', 'v'}, lo6)
 			require.NoError(t, err)
