@@ -9,7 +9,8 @@ import (
 
 // Buffers has the methods of net.Buffers. Written to an evnet TCP or Unix
 // stream conn, it goes out with gather I/O (sendmsg with up to IOV_MAX
-// slices per call); to anything else, one Write per slice.
+// non-empty slices per call, as net's, and no allocation per call); to
+// anything else, one Write per slice.
 type Buffers [][]byte
 
 // buffersWriter is implemented by conns that can write Buffers at once.

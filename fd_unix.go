@@ -166,25 +166,27 @@ func (fd *netFD) Write(p []byte) (int, error) {
 	}
 }
 
-// writeBuffers writes v with sendmsg's gather I/O, at most IOV_MAX slices
-// per call, consuming what was written from v as net does: a v of empty
-// slices only is left as it is. The wait protocol is ioWait's: after EAGAIN
-// it resumes with what is left of v.
+// writeBuffers writes v with sendmsg's gather I/O, as net's Writev: each
+// call sends up to iovMax non-empty slices (see gather), and what was
+// written is consumed from v as net does; a v without a byte is left as it
+// is. The wait protocol is ioWait's: after EAGAIN it resumes with what is
+// left of v.
 func (fd *netFD) writeBuffers(v *[][]byte) (int64, error) {
-	const iovMax = 1024
+	stream := fd.sotype == unix.SOCK_STREAM
 	var total int64
 	err := fd.ioWait(false, "writev", func(s int) error {
 		for len(*v) > 0 {
-			if allEmpty(*v) {
+			if !hasBytes(*v) {
 				return nil // nothing to send: net leaves v as it is
 			}
-			consume(v, 0) // drop leading empty slices, as net's consume after a writev
-			chunk := (*v)[:min(len(*v), iovMax)]
-			n, err := unix.SendmsgBuffers(s, chunk, nil, nil, sendFlags)
+			n, err := sendv(s, *v, stream)
 			total += int64(n)
-			consume(v, int64(n))
+			consume(v, int64(n)) // also after an error: net drops leading empty slices then too
 			if err != nil {
 				return err
+			}
+			if n == 0 {
+				return io.ErrUnexpectedEOF // a call that sent nothing, as net reports it
 			}
 		}
 		return nil
@@ -192,14 +194,14 @@ func (fd *netFD) writeBuffers(v *[][]byte) (int64, error) {
 	return total, err
 }
 
-// allEmpty reports whether every slice of v is empty.
-func allEmpty(v [][]byte) bool {
+// hasBytes reports whether a slice of v is not empty.
+func hasBytes(v [][]byte) bool {
 	for _, b := range v {
 		if len(b) > 0 {
-			return false
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // consume drops n written bytes from the front of v, as net.Buffers does.

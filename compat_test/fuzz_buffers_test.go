@@ -4,8 +4,9 @@ package compat_test
 
 // F5 (RELIABILITY.md 4.4): Buffers and gather writes. evnet.Buffers.WriteTo
 // on an evnet TCP or Unix stream conn goes out with sendmsg, at most 1024
-// slices per call (buffers.go, fd_unix.go's writeBuffers); to other writers
-// it writes slice by slice. The fuzzer writes 0..3,000 slices of random
+// non-empty slices per call as net's (buffers.go, fd_unix.go's writeBuffers,
+// writev*.go); to other writers it writes slice by slice. The fuzzer
+// writes 0..3,000 slices of random
 // sizes, empty ones included, through small socket buffers to a reader
 // that reads in small pieces and may stop, so that the kernel takes short
 // writes and the writer's deadline can strike in the middle. It runs each
