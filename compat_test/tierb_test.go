@@ -6,7 +6,7 @@ package compat_test
 // root with ip(8), iptables/nft and strace. Each goal logs one line, "GOAL
 // <id> <name>: <figures> — PASS|FAIL", like Tier A, and skips, saying why,
 // where root or a tool is missing. This file holds the shared helpers and
-// B1; the other goals are split by topic:
+// B1 and B2; the other goals are split by topic:
 //
 //	tierb_reject_test.go  B3  reject, drop, ICMP and mid-stream faults
 //	tierb_inject_test.go  B4  syscall faults injected by strace
@@ -263,6 +263,98 @@ func (n *tbNet) lossCounters(t *testing.T, ns string) (accepted, dropped int) {
 	return accepted, dropped
 }
 
+// addLoss drops packets at random, with probability prob, into both of
+// n's namespaces (iptables statistic on INPUT).
+func (n *tbNet) addLoss(t *testing.T, prob string) {
+	t.Helper()
+	for _, ns := range []string{n.a, n.b} {
+		n.exec(t, ns, "iptables", "-A", "INPUT", "-m", "statistic", "--mode", "random", "--probability", prob, "-j", "DROP")
+	}
+}
+
+// tbTransfer is what a transfer of B1 or B2 measured.
+type tbTransfer struct {
+	written, received int64
+	sumOK             bool          // the receiver's sha256 is the data's
+	took              time.Duration // from dial to the receiver's EOF
+	werr, rerr        error
+	droppedA, inA     int // packets the loss rule dropped into a, of all that came
+	droppedB, inB     int
+}
+
+// mibps is the transfer's throughput in MiB/s.
+func (r tbTransfer) mibps() float64 { return float64(r.received) / (1 << 20) / r.took.Seconds() }
+
+// transfer sends data from namespace a to a listener in b, both ends on s,
+// with every wait bounded by bar + 5 s, and zeroes the loss counters first.
+func (n *tbNet) transfer(t *testing.T, s tbStack, data []byte, bar time.Duration) tbTransfer {
+	t.Helper()
+	want := sha256.Sum256(data)
+	n.lossCounters(t, n.a) // zero them
+	n.lossCounters(t, n.b)
+	ln := n.listen(t, s, n.b)
+	type result struct {
+		n   int64
+		sum []byte
+		at  time.Time
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			res <- result{err: err}
+			return
+		}
+		defer c.Close()
+		// A bound only: the test fails at the bar anyway, and a failed
+		// SetDeadline shows as a receive error.
+		_ = c.SetDeadline(time.Now().Add(bar + 5*time.Second))
+		h := sha256.New()
+		nr, err := io.Copy(h, c)
+		res <- result{nr, h.Sum(nil), time.Now(), err}
+	}()
+	t0 := time.Now()
+	// A dropped SYN is resent after 1 s, and again after 2 s more.
+	c, _, err := n.dial(t, s, n.a, ln.Addr().String(), 10*time.Second)
+	require.NoError(t, err)
+	require.NoError(t, c.SetWriteDeadline(t0.Add(bar+5*time.Second)))
+	nw, werr := c.Write(data)
+	c.Close()  // the kernel sends what is queued, then the FIN
+	r := <-res // bounded by the receiver's deadline
+	tr := tbTransfer{written: int64(nw), received: r.n, sumOK: bytes.Equal(r.sum, want[:]), took: r.at.Sub(t0), werr: werr, rerr: r.err}
+	accA, dropA := n.lossCounters(t, n.a)
+	accB, dropB := n.lossCounters(t, n.b)
+	tr.droppedA, tr.inA, tr.droppedB, tr.inB = dropA, accA+dropA, dropB, accB+dropB
+	return tr
+}
+
+// ok reports whether the whole of size bytes arrived intact within bar.
+func (r tbTransfer) ok(size int, bar time.Duration) bool {
+	return r.werr == nil && r.rerr == nil && r.written == int64(size) && r.received == int64(size) && r.sumOK && r.took <= bar
+}
+
+// figures describes the transfer for a GOAL line.
+func (r tbTransfer) figures(size int, bar time.Duration) string {
+	loss := func(drop, in int) float64 { return 100 * float64(drop) / float64(max(in, 1)) }
+	return fmt.Sprintf("%d MiB a→b in %v (bar ≤ %v), %.2f MiB/s, sha256 equal %v; dropped %d of %d packets into b (%.1f%%), "+
+		"%d of %d into a (%.1f%%)", size>>20, r.took.Round(time.Millisecond), bar, r.mibps(), r.sumOK,
+		r.droppedB, r.inB, loss(r.droppedB, r.inB), r.droppedA, r.inA, loss(r.droppedA, r.inA))
+}
+
+// check asserts each part of ok, and that the loss rules dropped packets.
+func (r tbTransfer) check(t *testing.T, size int, bar time.Duration) {
+	t.Helper()
+	require.NoError(t, r.werr, "Write")
+	require.NoError(t, r.rerr, "receiver")
+	assert.EqualValues(t, size, r.written, "bytes written")
+	assert.EqualValues(t, size, r.received, "bytes received")
+	assert.True(t, r.sumOK, "sha256 of what arrived")
+	assert.LessOrEqual(t, r.took, bar, "transfer time")
+	assert.Positive(t, r.droppedA, "no packet dropped into a: the loss rule did nothing")
+	assert.Positive(t, r.droppedB, "no packet dropped into b: the loss rule did nothing")
+}
+
 // TestTierB1Loss is RELIABILITY.md B1: with 5% of the packets dropped at
 // random each way (iptables statistic on INPUT in both namespaces), 64 MiB
 // sent from namespace a to b arrives whole (sha256 equal) within 30 s, on
@@ -271,65 +363,44 @@ func (n *tbNet) lossCounters(t *testing.T, ns string) (accepted, dropped int) {
 func TestTierB1Loss(t *testing.T) {
 	tbRequire(t, "ip", "iptables")
 	n := newTBNet(t)
-	const prob = "0.05"
-	for _, ns := range []string{n.a, n.b} {
-		n.exec(t, ns, "iptables", "-A", "INPUT", "-m", "statistic", "--mode", "random", "--probability", prob, "-j", "DROP")
-	}
+	n.addLoss(t, "0.05")
 	const size, bar = 64 << 20, 30 * time.Second
 	data := tbPayload(size)
-	want := sha256.Sum256(data)
 	for _, s := range tbStacks {
 		t.Run(s.name, func(t *testing.T) {
-			n.lossCounters(t, n.a) // zero them
-			n.lossCounters(t, n.b)
-			ln := n.listen(t, s, n.b)
-			type result struct {
-				n   int64
-				sum []byte
-				at  time.Time
-				err error
-			}
-			res := make(chan result, 1)
-			go func() {
-				c, err := ln.Accept()
-				if err != nil {
-					res <- result{err: err}
-					return
-				}
-				defer c.Close()
-				// A bound only: the test fails at the bar anyway, and a
-				// failed SetDeadline shows as a receive error.
-				_ = c.SetDeadline(time.Now().Add(bar + 5*time.Second))
-				h := sha256.New()
-				nr, err := io.Copy(h, c)
-				res <- result{nr, h.Sum(nil), time.Now(), err}
-			}()
-			t0 := time.Now()
-			// A dropped SYN is resent after 1 s, and again after 2 s more.
-			c, _, err := n.dial(t, s, n.a, ln.Addr().String(), 10*time.Second)
-			require.NoError(t, err)
-			require.NoError(t, c.SetWriteDeadline(t0.Add(bar+5*time.Second)))
-			nw, werr := c.Write(data)
-			c.Close()  // the kernel sends what is queued, then the FIN
-			r := <-res // bounded by the receiver's deadline
-			dt := r.at.Sub(t0)
-			accA, dropA := n.lossCounters(t, n.a)
-			accB, dropB := n.lossCounters(t, n.b)
-			loss := func(acc, drop int) float64 { return 100 * float64(drop) / float64(max(acc+drop, 1)) }
-			ok := werr == nil && r.err == nil && nw == size && r.n == size && bytes.Equal(r.sum, want[:]) && dt <= bar
-			relGoal(t, "B1", "5% loss each way "+s.name, ok,
-				"64 MiB a→b in %v (bar ≤ %v), %.1f MiB/s, sha256 equal %v; dropped %d of %d packets into b (%.1f%%), "+
-					"%d of %d into a (%.1f%%)",
-				dt.Round(time.Millisecond), bar, float64(size)/(1<<20)/dt.Seconds(), bytes.Equal(r.sum, want[:]),
-				dropB, accB+dropB, loss(accB, dropB), dropA, accA+dropA, loss(accA, dropA))
-			require.NoError(t, werr, "Write")
-			require.NoError(t, r.err, "receiver")
-			assert.EqualValues(t, size, nw, "bytes written")
-			assert.EqualValues(t, size, r.n, "bytes received")
-			assert.Equal(t, want[:], r.sum, "sha256")
-			assert.LessOrEqual(t, dt, bar, "transfer time")
-			assert.Positive(t, dropA, "no packet dropped into a: the loss rule did nothing")
-			assert.Positive(t, dropB, "no packet dropped into b: the loss rule did nothing")
+			r := n.transfer(t, s, data, bar)
+			relGoal(t, "B1", "5% loss each way "+s.name, r.ok(size, bar), "%s", r.figures(size, bar))
+			r.check(t, size, bar)
 		})
 	}
+}
+
+// TestTierB2Shaped is RELIABILITY.md B2: over a link shaped to 20 mbit
+// (tbf on a's veth, the direction of the data) with 1% of the packets
+// dropped at random each way, 16 MiB from a to b arrive whole on net and on
+// evnet, and evnet's throughput is at least 80% of net's in the same run.
+// Stdlib baseline 2.1 MiB/s.
+func TestTierB2Shaped(t *testing.T) {
+	tbRequire(t, "ip", "iptables", "tc")
+	n := newTBNet(t)
+	n.addLoss(t, "0.01")
+	n.exec(t, n.a, "tc", "qdisc", "add", "dev", "veth0", "root", "tbf", "rate", "20mbit", "burst", "32kbit", "latency", "400ms")
+	const size, bar = 16 << 20, 30 * time.Second
+	data := tbPayload(size)
+	rate := map[string]float64{}
+	for _, s := range tbStacks {
+		t.Run(s.name, func(t *testing.T) {
+			r := n.transfer(t, s, data, bar)
+			relGoal(t, "B2", "20 mbit, 1% loss each way "+s.name, r.ok(size, bar), "%s", r.figures(size, bar))
+			r.check(t, size, bar)
+			rate[s.name] = r.mibps()
+		})
+	}
+	if t.Failed() {
+		return
+	}
+	ratio := rate["evnet"] / rate["net"]
+	relGoal(t, "B2", "throughput evnet/net", ratio >= 0.8, "%.2f (bar ≥ 0.8): evnet %.2f MiB/s, net %.2f MiB/s",
+		ratio, rate["evnet"], rate["net"])
+	assert.GreaterOrEqual(t, ratio, 0.8, "evnet's throughput against net's")
 }
