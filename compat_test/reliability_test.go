@@ -269,16 +269,18 @@ const (
 	relResultPrefix = "EVNET-RELIABILITY-RESULT "
 )
 
-// TestReliabilityHelperProcess is not a test: it is the child process of A4
-// and A13, run only when the parent re-executes the test binary.
+// TestReliabilityHelperProcess is not a test: it is the child process of A4,
+// A13 and B6, run only when the parent re-executes the test binary.
 func TestReliabilityHelperProcess(t *testing.T) {
 	switch h := os.Getenv(relHelperEnv); h {
 	case "":
-		t.Skip("helper process of A4/A13; runs only when re-executed by them")
+		t.Skip("helper process of A4/A13/B6; runs only when re-executed by them")
 	case "cloexec":
 		relHelperCloexec(t)
 	case "emfile":
 		relHelperEMFILE(t)
+	case "soak":
+		relHelperSoak(t)
 	default:
 		t.Fatalf("unknown %s=%q", relHelperEnv, h)
 	}
@@ -295,8 +297,9 @@ func relReport(t testing.TB, v any) {
 // decodes its result line into v.
 func relRunHelper(t *testing.T, h string, v any, env ...string) {
 	t.Helper()
-	// A hung child is killed after two minutes rather than hang the test.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// A hung child is killed after three minutes rather than hang the test
+	// (B6's soak takes 60 s and its setup).
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestReliabilityHelperProcess$", "-test.v", "-test.count=1")
 	cmd.Env = append(append(os.Environ(), relHelperEnv+"="+h), env...)
