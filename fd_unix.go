@@ -228,7 +228,7 @@ func (fd *netFD) accept() (*netFD, error) {
 		return nil, err
 	}
 	for {
-		s, rsa, err := sysAccept(fd.pd.Fd())
+		s, rsa, err := acceptFunc(fd.pd.Fd())
 		switch err {
 		case nil:
 			nfd, err := newFD(s, fd.family, fd.sotype, fd.net)
@@ -264,7 +264,7 @@ func (fd *netFD) connect(ctx context.Context, ra unix.Sockaddr) (rsa syscall.Soc
 	if err := fd.pd.PrepareWrite(); err != nil {
 		return nil, err
 	}
-	switch err := unix.Connect(fd.pd.Fd(), ra); err {
+	switch err := connectFunc(fd.pd.Fd(), ra); err {
 	case unix.EINPROGRESS, unix.EALREADY, unix.EINTR:
 	case nil, unix.EISCONN:
 		select {
@@ -310,7 +310,7 @@ func (fd *netFD) connect(ctx context.Context, ra unix.Sockaddr) (rsa syscall.Soc
 				return nil, err
 			}
 		}
-		nerr, err := unix.GetsockoptInt(fd.pd.Fd(), unix.SOL_SOCKET, unix.SO_ERROR)
+		nerr, err := getsockoptIntFunc(fd.pd.Fd(), unix.SOL_SOCKET, unix.SO_ERROR)
 		if err != nil {
 			return nil, os.NewSyscallError("getsockopt", err)
 		}

@@ -13,7 +13,7 @@ const sendFlags = unix.MSG_NOSIGNAL
 
 // sysSocket creates a nonblocking, close-on-exec socket in one syscall.
 func sysSocket(family, sotype, proto int) (int, error) {
-	fd, err := unix.Socket(family, sotype|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
+	fd, err := socketFunc(family, sotype|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
 	if err != nil {
 		return -1, os.NewSyscallError("socket", err)
 	}

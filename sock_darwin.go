@@ -16,7 +16,7 @@ const sendFlags = 0
 // CloseOnExec, as net's sysSocket does.
 func sysSocket(family, sotype, proto int) (int, error) {
 	syscall.ForkLock.RLock()
-	fd, err := unix.Socket(family, sotype, proto)
+	fd, err := socketFunc(family, sotype, proto)
 	if err == nil {
 		unix.CloseOnExec(fd)
 	}

@@ -391,6 +391,10 @@ func (d *Desc) evict() {
 	d.poke(&d.wd)
 }
 
+// closeFunc is close(2); fault-injection tests replace it (RELIABILITY.md
+// A14), as internal/poll's CloseFunc.
+var closeFunc = unix.Close
+
 // destroy runs once, when the last reference of a closing Desc is dropped:
 // deregister before close (poll.FD.destroy), then close the fd once. The
 // waiters' timers are stopped by the waiters themselves.
@@ -402,10 +406,12 @@ func (d *Desc) destroy() {
 			d.loop.direct.release(sl)
 		}
 	}
-	if err := unix.Close(d.Fd()); err != nil {
+	if err := closeFunc(d.Fd()); err != nil {
 		// close(2) is not retried, also on EINTR: the fd is gone on Linux
-		// and retrying could close a reused number.
-		d.closeErr = os.NewSyscallError("close", err)
+		// and retrying could close a reused number. The error is close's
+		// own, unwrapped, as internal/poll returns it (net's Close wraps it
+		// in its *OpError only).
+		d.closeErr = err
 	}
 	d.destroyed.Done()
 }
