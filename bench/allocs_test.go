@@ -4,6 +4,7 @@ package bench
 
 import (
 	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -20,16 +21,7 @@ func TestSteadyStateAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	c, err := evnet.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	s, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	c, s := evnetPair(t, ln)
 
 	const runs = 200
 	msg, buf := make([]byte, 64), make([]byte, 64)
@@ -79,31 +71,9 @@ func TestSteadyStateAllocs(t *testing.T) {
 
 	// Writes that wait for room: 4 MiB at a time, more than the socket
 	// buffers hold, drained by the peer (the first, warm-up call takes the
-	// writer's direct slot). The peer reads into its own buffer: io.Discard's
-	// pooled one allocates whenever the race detector's sync.Pool drops it.
-	c, err = evnet.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	s, err = ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	drained := make(chan error, 1)
-	go func() {
-		b := make([]byte, 64<<10)
-		for {
-			if _, err := s.Read(b); err != nil {
-				if err == io.EOF {
-					err = nil
-				}
-				drained <- err
-				return
-			}
-		}
-	}()
+	// writer's direct slot).
+	c, s = evnetPair(t, ln)
+	drained := drain(s)
 	big := make([]byte, 4<<20)
 	check("Write waiting", func() { _, err := c.Write(big); fail(err) })
 	c.Close()
@@ -124,29 +94,8 @@ func TestBuffersAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	c, err := evnet.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	s, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	drained := make(chan error, 1)
-	go func() {
-		b := make([]byte, 64<<10)
-		for {
-			if _, err := s.Read(b); err != nil {
-				if err == io.EOF {
-					err = nil
-				}
-				drained <- err
-				return
-			}
-		}
-	}()
+	c, s := evnetPair(t, ln)
+	drained := drain(s)
 
 	chunk := make([]byte, 32)
 	for _, tc := range []struct {
@@ -175,4 +124,41 @@ func TestBuffersAllocs(t *testing.T) {
 	if err := <-drained; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// evnetPair dials ln and accepts: a connected pair of evnet conns, closed
+// when t ends.
+func evnetPair(t *testing.T, ln net.Listener) (c, s net.Conn) {
+	t.Helper()
+	c, err := evnet.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	s, err = ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return c, s
+}
+
+// drain reads s until it fails, into a buffer of its own (io.Discard's
+// pooled one allocates whenever the race detector's sync.Pool drops it),
+// and then sends nil for EOF or the error.
+func drain(s net.Conn) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		b := make([]byte, 64<<10)
+		for {
+			if _, err := s.Read(b); err != nil {
+				if err == io.EOF {
+					err = nil
+				}
+				done <- err
+				return
+			}
+		}
+	}()
+	return done
 }
