@@ -176,10 +176,10 @@ func (fd *netFD) writeBuffers(v *[][]byte) (int64, error) {
 	var total int64
 	err := fd.ioWait(false, "writev", func(s int) error {
 		for len(*v) > 0 {
-			if !hasBytes(*v) {
-				return nil // nothing to send: net leaves v as it is
-			}
 			n, err := sendv(s, *v, stream)
+			if n == 0 && err == nil && !hasBytes(*v) {
+				return nil // nothing to send (no syscall was made): net leaves v as it is
+			}
 			total += int64(n)
 			consume(v, int64(n)) // also after an error: net drops leading empty slices then too
 			if err != nil {

@@ -15,33 +15,38 @@ const iovSmall = 16
 // gather appends to dst, converted by conv, the slices of v that the next
 // gather call sends, picked as net's Writev picks them: the non-empty ones,
 // at most iovMax, and on a stream a slice longer than maxRW cut to maxRW and
-// sent last. It appends nothing when v holds no byte.
-func gather[E any](dst []E, v [][]byte, stream bool, conv func([]byte) E) []E {
-	for _, b := range v {
-		if len(b) == 0 {
+// sent last. It appends nothing when v holds no byte. When dst fills up (its
+// cap is below iovMax) before the call's slices end, gather returns the
+// part of v from the first slice left out: the caller goes on gathering it
+// into a larger array. One pass over v either way.
+func gather[E any](dst []E, v [][]byte, stream bool, conv func([]byte) E) (out []E, more [][]byte) {
+	for i, b := range v {
+		switch {
+		case len(b) == 0:
 			continue
+		case len(dst) == iovMax:
+			return dst, nil
+		case len(dst) == cap(dst):
+			return dst, v[i:]
+		case stream && len(b) > maxRW:
+			return append(dst, conv(b[:maxRW])), nil
 		}
-		if stream && len(b) > maxRW {
-			return append(dst, conv(b[:maxRW]))
-		}
-		if dst = append(dst, conv(b)); len(dst) == iovMax {
-			break
-		}
+		dst = append(dst, conv(b))
 	}
-	return dst
+	return dst, nil
 }
 
-// countNonEmpty reports how many slices of v hold a byte, up to iovMax.
-func countNonEmpty(v [][]byte) int {
-	n := 0
-	for _, b := range v {
-		if len(b) > 0 {
-			if n++; n == iovMax {
-				break
-			}
-		}
+// gatherSmall gathers the next call's slices of v (see gather) into small,
+// or, when they do not fit, into an array borrowed from pool, which the
+// caller must give back with pool.put when big is not nil.
+func gatherSmall[E any](small []E, pool *vecPool[E], v [][]byte, stream bool, conv func([]byte) E) (out []E, big *[iovMax]E) {
+	out, more := gather(small[:0], v, stream, conv)
+	if more == nil {
+		return out, nil
 	}
-	return n
+	big = pool.get()
+	out, _ = gather(append(big[:0], out...), more, stream, conv)
+	return out, big
 }
 
 // vecPool lends the arrays of gather calls with more than iovSmall slices.

@@ -15,13 +15,10 @@ func asIs(b []byte) []byte { return b }
 // the call: openbsd has no raw syscalls.
 func sendv(s int, v [][]byte, stream bool) (int, error) {
 	var small [iovSmall][]byte
-	picked := small[:0]
-	if countNonEmpty(v) > iovSmall {
-		big := byteVecs.get()
+	picked, big := gatherSmall(small[:], &byteVecs, v, stream, asIs)
+	if big != nil {
 		defer byteVecs.put(big)
-		picked = big[:0]
 	}
-	picked = gather(picked, v, stream, asIs)
 	if len(picked) == 0 {
 		return 0, nil
 	}

@@ -22,13 +22,10 @@ func toIovec(b []byte) unix.Iovec {
 // SendmsgBuffers makes one per call.
 func sendv(s int, v [][]byte, stream bool) (int, error) {
 	var small [iovSmall]unix.Iovec
-	iov := small[:0]
-	if countNonEmpty(v) > iovSmall {
-		big := iovecs.get()
+	iov, big := gatherSmall(small[:], &iovecs, v, stream, toIovec)
+	if big != nil {
 		defer iovecs.put(big)
-		iov = big[:0]
 	}
-	iov = gather(iov, v, stream, toIovec)
 	if len(iov) == 0 {
 		return 0, nil
 	}

@@ -24,12 +24,16 @@ func lens(v [][]byte) []int {
 // empty ones are skipped and do not count toward iovMax.
 func TestGather(t *testing.T) {
 	a, b := []byte("a"), []byte("bb")
-	pick := func(v [][]byte) [][]byte { return gather(nil, v, true, func(b []byte) []byte { return b }) }
+	asIs := func(b []byte) []byte { return b }
+	pick := func(v [][]byte) [][]byte {
+		got, more := gather(make([][]byte, 0, iovMax), v, true, asIs)
+		assert.Nil(t, more, "an array of iovMax never fills before the call's slices end")
+		return got
+	}
 
 	assert.Equal(t, []int{1, 2}, lens(pick([][]byte{nil, a, {}, b, nil})))
 	assert.Empty(t, pick([][]byte{nil, {}, nil}))
 	assert.Empty(t, pick(nil))
-	assert.Equal(t, 0, countNonEmpty([][]byte{nil, {}}))
 
 	// 3,000 empty slices, then 1,500 of one byte, interleaved with more
 	// empty ones: one call takes the first 1,024 bytes' slices.
@@ -45,7 +49,27 @@ func TestGather(t *testing.T) {
 	assert.Equal(t, byte(0), got[0][0])
 	last := iovMax - 1
 	assert.Equal(t, byte(last), got[last][0]) // the 1,024th one-byte slice (its value wraps)
-	assert.Equal(t, iovMax, countNonEmpty(v))
+
+	// A small array: full after two slices, gather hands back the rest from
+	// the first slice it left out (empty ones before it skipped), and
+	// gatherSmall goes on in a pooled array.
+	var pool vecPool[[]byte]
+	small := make([][]byte, 2)
+	five := [][]byte{a, nil, b, {}, nil, a, b, nil, a}
+	got, more := gather(small[:0], five, true, asIs)
+	assert.Equal(t, []int{1, 2}, lens(got))
+	assert.Equal(t, []int{1, 2, 0, 1}, lens(more))
+	got, big := gatherSmall(small, &pool, five, true, asIs)
+	require.NotNil(t, big)
+	assert.Equal(t, []int{1, 2, 1, 2, 1}, lens(got))
+	pool.put(big)
+	// Two slices fit: no pooled array.
+	got, big = gatherSmall(small, &pool, [][]byte{nil, a, nil, b, nil}, true, asIs)
+	assert.Nil(t, big)
+	assert.Equal(t, []int{1, 2}, lens(got))
+	got, big = gatherSmall(small, &pool, [][]byte{nil, {}}, true, asIs)
+	assert.Nil(t, big)
+	assert.Empty(t, got)
 }
 
 // TestWriteBuffersMany writes Buffers of more slices than one gather call
