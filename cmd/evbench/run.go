@@ -9,7 +9,10 @@
 // round and workload, runs it once with -test.bench '^BenchmarkX$/^stack=Y$'
 // for net and once for evnet, alternating which goes first. With -wrk it
 // also runs net/http under wrk against a server it starts itself as a
-// child process (evbench -serve net|evnet), on 127.0.0.1 only.
+// child process (evbench -serve net|evnet), on 127.0.0.1 only; -servecpus
+// and -wrkcpus pin the server and wrk with taskset -c (unpinned by default):
+//
+//	evbench -only http-c1 -wrk -wrkdur 3s -rounds 5 -servecpus 1 -wrkcpus 0
 package main
 
 import (
@@ -55,6 +58,7 @@ var (
 var workloads = []workload{
 	{name: "pingpong1", bench: "BenchmarkPingPong1", metrics: latency},
 	{name: "pingpong1-proc", bench: "BenchmarkPingPongProc", metrics: latency},
+	{name: "wakepath", bench: "BenchmarkWakePath", metrics: latency},
 	{name: "pingpong64", bench: "BenchmarkPingPong64", metrics: latency, scale: 10},
 	{name: "bulk1MiB", bench: "BenchmarkBulk1MiB", metrics: slices.Concat([]metric{{"MB/s", "MB/s"}}, cpu, []metric{{"allocs/op", "allocs/op"}})},
 	{name: "accept", bench: "BenchmarkAcceptConnectClose", metrics: []metric{{"ops/s", "conns/s"}, {"allocs/op", "allocs/op"}}},
@@ -74,6 +78,8 @@ type config struct {
 	only      *regexp.Regexp
 	wrk       bool
 	wrkDur    time.Duration
+	serveCPUs string // taskset -c list for the wrk runs' server; "" leaves it unpinned
+	wrkCPUs   string // and for wrk
 	pkg       string
 	timeout   time.Duration
 }
@@ -88,6 +94,8 @@ func main() {
 	only := flag.String("only", "", "run only the workloads matching `regexp`")
 	flag.BoolVar(&cfg.wrk, "wrk", false, "also run net/http under wrk (-c64 and -c1)")
 	flag.DurationVar(&cfg.wrkDur, "wrkdur", 5*time.Second, "duration of each wrk run")
+	flag.StringVar(&cfg.serveCPUs, "servecpus", "", "pin the wrk runs' HTTP server to the CPUs in `list` (taskset -c)")
+	flag.StringVar(&cfg.wrkCPUs, "wrkcpus", "", "pin wrk to the CPUs in `list` (taskset -c)")
 	flag.StringVar(&cfg.pkg, "pkg", "github.com/evnet/evnet/bench", "the benchmark package")
 	flag.DurationVar(&cfg.timeout, "timeout", 5*time.Minute, "limit of each measurement")
 	flag.Parse()
