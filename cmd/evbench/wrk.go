@@ -31,7 +31,7 @@ func measureWrk(ctx context.Context, cfg config, conns int, stack string) (map[s
 	if err != nil {
 		return nil, err
 	}
-	srv := exec.CommandContext(ctx, exe, "-serve", stack)
+	srv := pinned(ctx, cfg.serveCPUs, exe, "-serve", stack)
 	stdin, err := srv.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func measureWrk(ctx context.Context, cfg config, conns int, stack string) (map[s
 		return nil, fmt.Errorf("server address %q is not on 127.0.0.1", addr)
 	}
 	secs := max(1, int(cfg.wrkDur.Seconds()))
-	out, err := exec.CommandContext(ctx, "wrk", "-t1", "-c"+strconv.Itoa(conns),
+	out, err := pinned(ctx, cfg.wrkCPUs, "wrk", "-t1", "-c"+strconv.Itoa(conns),
 		"-d"+strconv.Itoa(secs)+"s", "--latency", "http://"+addr+"/").CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("wrk: %w: %s", err, tail(string(out)))
@@ -80,6 +80,15 @@ func measureWrk(ctx context.Context, cfg config, conns int, stack string) (map[s
 		m["sys-µs/op"] = float64(ps.SystemTime().Microseconds()) / n
 	}
 	return m, nil
+}
+
+// pinned is the command name args, run under taskset -c cpus when cpus is
+// not empty (every thread it starts inherits the affinity).
+func pinned(ctx context.Context, cpus, name string, args ...string) *exec.Cmd {
+	if cpus == "" {
+		return exec.CommandContext(ctx, name, args...)
+	}
+	return exec.CommandContext(ctx, "taskset", append([]string{"-c", cpus, name}, args...)...)
 }
 
 // serveHTTP serves a tiny net/http handler on 127.0.0.1 through stack, prints

@@ -2,11 +2,23 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
+
+func TestPinned(t *testing.T) {
+	ctx := context.Background()
+	if got := pinned(ctx, "", "wrk", "-c1").Args; !slices.Equal(got, []string{"wrk", "-c1"}) {
+		t.Errorf("unpinned: %q", got)
+	}
+	if got := pinned(ctx, "0", "wrk", "-c1").Args; !slices.Equal(got, []string{"taskset", "-c", "0", "wrk", "-c1"}) {
+		t.Errorf("pinned: %q", got)
+	}
+}
 
 func TestServeHTTP(t *testing.T) {
 	for _, stack := range stacks {
