@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"os"
+	"slices"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -29,12 +31,20 @@ import (
 // inner epoll, which scans its ready list and polls the socket again. The
 // user-space path is the same code. Reports p50/p99 per round trip, thread
 // sleeps and CPU per round trip.
-func BenchmarkWakePath(b *testing.B) {
+func BenchmarkWakePath(b *testing.B) { benchWakePath(b, 1) }
+
+// BenchmarkWakePath64 is BenchmarkWakePath on 64 pairs at once, each with
+// its client goroutine (PingPong64's shape, every reader on a nested epoll
+// of its own for stack=evnet, as if every one had a direct slot); ns/op is
+// per round trip across all of them.
+func BenchmarkWakePath64(b *testing.B) { benchWakePath(b, 64) }
+
+func benchWakePath(b *testing.B, pairs int) {
 	for _, p := range []struct {
 		name   string
 		nested bool
 	}{{"net", false}, {"evnet", true}} {
-		b.Run("stack="+p.name, func(b *testing.B) { wakePath(b, p.nested) })
+		b.Run("stack="+p.name, func(b *testing.B) { wakePath(b, p.nested, pairs) })
 	}
 }
 
@@ -161,20 +171,31 @@ func rawTCPPair() (a, c int, err error) {
 	return a, c, nil
 }
 
-func wakePath(b *testing.B, nested bool) {
+// rawEcho is a raw pair with its echo goroutine running; stop ends it.
+type rawEcho struct {
+	cli, srv *rawEnd
+	cfd      int
+	echoed   chan error
+}
+
+func newRawEcho(nested bool) (*rawEcho, error) {
 	sfd, cfd, err := rawTCPPair()
 	if err != nil {
-		b.Fatal(err)
+		return nil, err
 	}
 	srv, err := newRawEnd(sfd, nested)
 	if err != nil {
-		b.Fatal(err)
+		unix.Close(sfd)
+		unix.Close(cfd)
+		return nil, err
 	}
 	cli, err := newRawEnd(cfd, nested)
 	if err != nil {
-		b.Fatal(err)
+		srv.close()
+		unix.Close(cfd)
+		return nil, err
 	}
-	echoed := make(chan error, 1)
+	e := &rawEcho{cli: cli, srv: srv, cfd: cfd, echoed: make(chan error, 1)}
 	go func() { // echo until the client shuts its side
 		buf := make([]byte, 64)
 		for {
@@ -182,46 +203,92 @@ func wakePath(b *testing.B, nested bool) {
 				if err == io.ErrUnexpectedEOF {
 					err = nil
 				}
-				echoed <- err
+				e.echoed <- err
 				return
 			}
 			if err := srv.write(buf); err != nil {
-				echoed <- err
+				e.echoed <- err
 				return
 			}
 		}
 	}()
+	return e, nil
+}
+
+// roundTrip sends msg and reads the echo into buf.
+func (e *rawEcho) roundTrip(msg, buf []byte) error {
+	if err := e.cli.write(msg); err != nil {
+		return err
+	}
+	return e.cli.readFull(buf)
+}
+
+// stop shuts the client's side, waits for the echo goroutine and closes
+// both ends; it returns the echo's error.
+func (e *rawEcho) stop() error {
+	unix.Shutdown(e.cfd, unix.SHUT_WR)
+	err := <-e.echoed
+	e.cli.close()
+	e.srv.close()
+	return err
+}
+
+func wakePath(b *testing.B, nested bool, pairs int) {
+	es := make([]*rawEcho, 0, pairs)
 	defer func() {
-		unix.Shutdown(cfd, unix.SHUT_WR)
-		if err := <-echoed; err != nil {
-			b.Error("echo:", err)
+		for _, e := range es {
+			if err := e.stop(); err != nil {
+				b.Error("echo:", err)
+			}
 		}
-		cli.close()
-		srv.close()
 	}()
+	for range pairs {
+		e, err := newRawEcho(nested)
+		if err != nil {
+			b.Fatal(err)
+		}
+		es = append(es, e)
+	}
 	msg, buf := make([]byte, 64), make([]byte, 64)
-	roundTrip := func() {
-		if err := cli.write(msg); err != nil {
-			b.Fatal(err)
-		}
-		if err := cli.readFull(buf); err != nil {
-			b.Fatal(err)
-		}
-	}
 	for range 100 { // warm up
-		roundTrip()
+		if err := es[0].roundTrip(msg, buf); err != nil {
+			b.Fatal(err)
+		}
 	}
-	lat := make([]time.Duration, 0, b.N)
+	per := b.N
+	if pairs > 1 {
+		per = b.N/pairs + 1
+	}
+	lats := make([][]time.Duration, pairs)
+	errs := make(chan error, pairs)
 	b.ReportAllocs()
 	m := startMeter()
 	b.ResetTimer()
-	for range b.N {
-		t0 := time.Now()
-		roundTrip()
-		lat = append(lat, time.Since(t0))
+	var wg sync.WaitGroup
+	for i, e := range es {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			msg, buf := make([]byte, 64), make([]byte, 64)
+			lat := make([]time.Duration, 0, per)
+			for range per {
+				t0 := time.Now()
+				if err := e.roundTrip(msg, buf); err != nil {
+					errs <- err
+					return
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			lats[i] = lat
+		}()
 	}
+	wg.Wait()
 	b.StopTimer()
 	m.stop()
-	reportLatency(b, lat)
-	m.report(b, b.N)
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	reportLatency(b, slices.Concat(lats...))
+	m.report(b, per*pairs)
 }
