@@ -48,21 +48,29 @@ func benchWakePath(b *testing.B, pairs int) {
 	}
 }
 
-// rawEnd is one end of a raw pair: the socket, and the RawConn whose Read
-// parks on the runtime's poller for it (through f, the socket's or the
-// nested epoll's os.File).
+// rawEnd is one end of a raw pair: the socket, and the RawConns whose calls
+// park on the runtime's poller for it: rc for readability (through f, the
+// socket's or the nested epoll's os.File) and, for writability, rc itself
+// or, nested, a second epoll holding the socket for EPOLLOUT (as evnet's
+// writer slots do).
 type rawEnd struct {
 	fd     int
-	f      *os.File // owns fd, or the nested epoll
+	f      *os.File // owns fd, or the nested read epoll
+	wf     *os.File // the nested write epoll; nil when not nested
 	nested bool
 	rc     syscall.RawConn
+	// waitWrite runs a write callback until it reports done, parking while
+	// the socket is full: rc.Write, or the write epoll's RawConn Read.
+	waitWrite func(func(uintptr) bool) error
 
-	// The read callback and what it reads into and returns, made once: a
-	// closure per Read would allocate.
-	p      []byte
-	n      int
-	err    error
-	readFn func(uintptr) bool
+	// The callbacks and what they read or write and return, made once: a
+	// closure per call would allocate.
+	p, wp   []byte
+	n, wn   int
+	err     error
+	werr    error
+	readFn  func(uintptr) bool
+	writeFn func(uintptr) bool
 }
 
 func (e *rawEnd) write(p []byte) error {
@@ -89,44 +97,89 @@ func (e *rawEnd) readFull(p []byte) error {
 	return nil
 }
 
+// writeAll writes p, parking while the socket's buffer is full.
+func (e *rawEnd) writeAll(p []byte) error {
+	for len(p) > 0 {
+		e.wp = p
+		if err := e.waitWrite(e.writeFn); err != nil {
+			return err
+		}
+		if e.werr != nil {
+			return e.werr
+		}
+		p = p[e.wn:]
+	}
+	return nil
+}
+
 func (e *rawEnd) close() {
 	e.f.Close()
 	if e.nested {
+		e.wf.Close()
 		unix.Close(e.fd)
 	}
 }
 
+// nestedEpoll returns a new non-blocking epoll instance holding fd for
+// events (edge-triggered), as an os.File.
+func nestedEpoll(fd int, events uint32) (*os.File, error) {
+	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("epoll_create1", err)
+	}
+	ev := unix.EpollEvent{Events: events | unix.EPOLLET, Fd: int32(fd)}
+	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		unix.Close(ep)
+		return nil, os.NewSyscallError("epoll_ctl", err)
+	}
+	if err := unix.SetNonblock(ep, true); err != nil {
+		unix.Close(ep)
+		return nil, err
+	}
+	return os.NewFile(uintptr(ep), "wakepath-epoll"), nil
+}
+
 // newRawEnd makes the waiting side of socket fd: the runtime's poller holds
-// fd itself, or a new epoll instance holding it when nested.
+// fd itself, or new epoll instances holding it when nested (one for reads,
+// one for writes).
 func newRawEnd(fd int, nested bool) (*rawEnd, error) {
 	e := &rawEnd{fd: fd, nested: nested}
 	e.readFn = func(uintptr) bool {
 		e.n, e.err = unix.Read(e.fd, e.p)
 		return e.err != unix.EAGAIN
 	}
-	pollFd := fd
+	e.writeFn = func(uintptr) bool {
+		e.wn, e.werr = unix.Write(e.fd, e.wp)
+		return e.werr != unix.EAGAIN
+	}
+	var err error
 	if nested {
-		ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+		if e.f, err = nestedEpoll(fd, unix.EPOLLIN|unix.EPOLLRDHUP); err != nil {
+			return nil, err
+		}
+		if e.wf, err = nestedEpoll(fd, unix.EPOLLOUT); err != nil {
+			e.f.Close()
+			return nil, err
+		}
+	} else {
+		if err := unix.SetNonblock(fd, true); err != nil {
+			return nil, err
+		}
+		e.f = os.NewFile(uintptr(fd), "wakepath")
+	}
+	if e.rc, err = e.f.SyscallConn(); err != nil {
+		e.close()
+		return nil, err
+	}
+	e.waitWrite = e.rc.Write
+	if nested {
+		wrc, err := e.wf.SyscallConn()
 		if err != nil {
-			return nil, os.NewSyscallError("epoll_create1", err)
+			e.close()
+			return nil, err
 		}
-		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET, Fd: int32(fd)}
-		if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-			unix.Close(ep)
-			return nil, os.NewSyscallError("epoll_ctl", err)
-		}
-		pollFd = ep
+		e.waitWrite = wrc.Read
 	}
-	if err := unix.SetNonblock(pollFd, true); err != nil {
-		return nil, err
-	}
-	e.f = os.NewFile(uintptr(pollFd), "wakepath")
-	rc, err := e.f.SyscallConn()
-	if err != nil {
-		e.f.Close()
-		return nil, err
-	}
-	e.rc = rc
 	return e, nil
 }
 
@@ -291,4 +344,79 @@ func wakePath(b *testing.B, nested bool, pairs int) {
 	}
 	reportLatency(b, slices.Concat(lats...))
 	m.report(b, per*pairs)
+}
+
+// BenchmarkWakePathBulk is BulkMiB's workload on a raw pair woken both ways
+// (see BenchmarkWakePath): 1 MiB writes, parking while the socket's buffer
+// is full, to a reader that discards them with a 256 KiB buffer; MB/s is
+// the throughput.
+func BenchmarkWakePathBulk(b *testing.B) {
+	for _, p := range []struct {
+		name   string
+		nested bool
+	}{{"net", false}, {"evnet", true}} {
+		b.Run("stack="+p.name, func(b *testing.B) { wakePathBulk(b, p.nested) })
+	}
+}
+
+func wakePathBulk(b *testing.B, nested bool) {
+	const chunk = 1 << 20
+	sfd, cfd, err := rawTCPPair()
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := newRawEnd(sfd, nested)
+	if err != nil {
+		unix.Close(sfd)
+		unix.Close(cfd)
+		b.Fatal(err)
+	}
+	defer srv.close()
+	cli, err := newRawEnd(cfd, nested)
+	if err != nil {
+		unix.Close(cfd)
+		b.Fatal(err)
+	}
+	defer cli.close()
+	want := int64(b.N) * chunk
+	done := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 256<<10)
+		for got := int64(0); got < want; {
+			srv.p = buf
+			if err := srv.rc.Read(srv.readFn); err != nil {
+				done <- err
+				return
+			}
+			if srv.err != nil {
+				done <- srv.err
+				return
+			}
+			if srv.n == 0 {
+				done <- io.ErrUnexpectedEOF
+				return
+			}
+			got += int64(srv.n)
+		}
+		done <- srv.writeAll([]byte{1}) // the ack: everything arrived
+	}()
+	msg := make([]byte, chunk)
+	b.ReportAllocs()
+	b.SetBytes(chunk)
+	m := startMeter()
+	b.ResetTimer()
+	for range b.N {
+		if err := cli.writeAll(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := cli.readFull(msg[:1]); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	m.stop()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	m.report(b, b.N)
 }

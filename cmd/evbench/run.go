@@ -62,6 +62,7 @@ var workloads = []workload{
 	{name: "pingpong64", bench: "BenchmarkPingPong64", metrics: latency, scale: 10},
 	{name: "wakepath64", bench: "BenchmarkWakePath64", metrics: latency, scale: 10},
 	{name: "bulk1MiB", bench: "BenchmarkBulk1MiB", metrics: slices.Concat([]metric{{"MB/s", "MB/s"}}, cpu, []metric{{"allocs/op", "allocs/op"}})},
+	{name: "wakepath-bulk", bench: "BenchmarkWakePathBulk", metrics: slices.Concat([]metric{{"MB/s", "MB/s"}}, cpu, []metric{{"allocs/op", "allocs/op"}})},
 	{name: "accept", bench: "BenchmarkAcceptConnectClose", metrics: []metric{{"ops/s", "conns/s"}, {"allocs/op", "allocs/op"}}},
 	{name: "udp64", bench: "BenchmarkUDP64", metrics: []metric{{"ops/s", "datagrams/s"}, {"allocs/op", "allocs/op"}}, scale: 10},
 	{name: "udp64-batch", bench: "BenchmarkUDPBatch64", metrics: []metric{{"ops/s", "datagrams/s"}, {"allocs/op", "allocs/op"}}, scale: 10},
