@@ -108,40 +108,53 @@ func BenchmarkPingPong64(b *testing.B) {
 			defer cs[i].Close()
 		}
 		per := b.N/conns + 1
-		lats := make([][]time.Duration, conns)
-		errs := make(chan error, conns)
 		b.ReportAllocs()
 		b.SetBytes(64)
 		m := startMeter()
 		b.ResetTimer()
-		var wg sync.WaitGroup
-		for i, c := range cs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				msg, buf := make([]byte, 64), make([]byte, 64)
-				lat := make([]time.Duration, 0, per)
-				for range per {
-					t0 := time.Now()
-					if err := pingPong(c, msg, buf); err != nil {
-						errs <- err
-						return
-					}
-					lat = append(lat, time.Since(t0))
-				}
-				lats[i] = lat
-			}()
-		}
-		wg.Wait()
+		lat, err := parallelRoundTrips(conns, per, func(i int, msg, buf []byte) error {
+			return pingPong(cs[i], msg, buf)
+		})
 		b.StopTimer()
 		m.stop()
-		close(errs)
-		for err := range errs {
+		if err != nil {
 			b.Fatal(err)
 		}
-		reportLatency(b, slices.Concat(lats...))
+		reportLatency(b, lat)
 		m.report(b, per*conns)
 	})
+}
+
+// parallelRoundTrips runs per 64-byte round trips on each of n clients at
+// once, a goroutine each (roundTrip(i, msg, buf) is client i's), and returns
+// the latencies of all of them, or the first error.
+func parallelRoundTrips(n, per int, roundTrip func(i int, msg, buf []byte) error) ([]time.Duration, error) {
+	lats := make([][]time.Duration, n)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			msg, buf := make([]byte, 64), make([]byte, 64)
+			lat := make([]time.Duration, 0, per)
+			for range per {
+				t0 := time.Now()
+				if err := roundTrip(i, msg, buf); err != nil {
+					errs <- err
+					return
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			lats[i] = lat
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return nil, err
+	}
+	return slices.Concat(lats...), nil
 }
 
 // reportLatency adds p50 and p99 metrics in microseconds.

@@ -6,11 +6,8 @@ import (
 	"errors"
 	"io"
 	"os"
-	"slices"
-	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -312,37 +309,18 @@ func wakePath(b *testing.B, nested bool, pairs int) {
 	if pairs > 1 {
 		per = b.N/pairs + 1
 	}
-	lats := make([][]time.Duration, pairs)
-	errs := make(chan error, pairs)
 	b.ReportAllocs()
 	m := startMeter()
 	b.ResetTimer()
-	var wg sync.WaitGroup
-	for i, e := range es {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			msg, buf := make([]byte, 64), make([]byte, 64)
-			lat := make([]time.Duration, 0, per)
-			for range per {
-				t0 := time.Now()
-				if err := e.roundTrip(msg, buf); err != nil {
-					errs <- err
-					return
-				}
-				lat = append(lat, time.Since(t0))
-			}
-			lats[i] = lat
-		}()
-	}
-	wg.Wait()
+	lat, err := parallelRoundTrips(pairs, per, func(i int, msg, buf []byte) error {
+		return es[i].roundTrip(msg, buf)
+	})
 	b.StopTimer()
 	m.stop()
-	close(errs)
-	for err := range errs {
+	if err != nil {
 		b.Fatal(err)
 	}
-	reportLatency(b, slices.Concat(lats...))
+	reportLatency(b, lat)
 	m.report(b, per*pairs)
 }
 
