@@ -18,9 +18,19 @@
 //	BenchmarkIdleConnMem         memory per idle conn with a goroutine blocked in Read
 //	BenchmarkDescMem             heap per registered socket without a goroutine
 //
+// and the floor of evnet's design, with neither stack's code in the way:
+// the same raw sockets woken through the runtime's epoll holding them
+// ("stack=net", net's way) or holding a private epoll that holds them
+// ("stack=evnet", the way of a waiter on one of evnet's direct slots):
+//
+//	BenchmarkWakePath            PingPong1's workload on a raw pair
+//	BenchmarkWakePath64          PingPong64's, 64 raw pairs
+//	BenchmarkWakePathBulk        Bulk1MiB's, a raw pair
+//
 // TestSteadyStateAllocs asserts that an evnet TCP conn allocates nothing per
-// Read and Write in steady state; it is the only test here and runs with
-// plain go test.
+// Read and Write in steady state, and TestBuffersAllocs nothing per
+// Buffers write of up to 16 slices; they are the only tests here and run
+// with plain go test.
 //
 // cmd/evbench runs the benchmarks interleaved, in fresh processes, and
 // prints medians, evnet/net ratios and issue 5's goals; bench/RESULTS.md
