@@ -138,7 +138,7 @@ func nestedEpoll(fd int, events uint32) (*os.File, error) {
 
 // newRawEnd makes the waiting side of socket fd: the runtime's poller holds
 // fd itself, or new epoll instances holding it when nested (one for reads,
-// one for writes).
+// one for writes). The end owns fd; on an error fd is closed.
 func newRawEnd(fd int, nested bool) (*rawEnd, error) {
 	e := &rawEnd{fd: fd, nested: nested}
 	e.readFn = func(uintptr) bool {
@@ -152,14 +152,17 @@ func newRawEnd(fd int, nested bool) (*rawEnd, error) {
 	var err error
 	if nested {
 		if e.f, err = nestedEpoll(fd, unix.EPOLLIN|unix.EPOLLRDHUP); err != nil {
+			unix.Close(fd)
 			return nil, err
 		}
 		if e.wf, err = nestedEpoll(fd, unix.EPOLLOUT); err != nil {
 			e.f.Close()
+			unix.Close(fd)
 			return nil, err
 		}
 	} else {
 		if err := unix.SetNonblock(fd, true); err != nil {
+			unix.Close(fd)
 			return nil, err
 		}
 		e.f = os.NewFile(uintptr(fd), "wakepath")
@@ -235,14 +238,12 @@ func newRawEcho(nested bool) (*rawEcho, error) {
 	}
 	srv, err := newRawEnd(sfd, nested)
 	if err != nil {
-		unix.Close(sfd)
 		unix.Close(cfd)
 		return nil, err
 	}
 	cli, err := newRawEnd(cfd, nested)
 	if err != nil {
 		srv.close()
-		unix.Close(cfd)
 		return nil, err
 	}
 	e := &rawEcho{cli: cli, srv: srv, cfd: cfd, echoed: make(chan error, 1)}
@@ -345,14 +346,12 @@ func wakePathBulk(b *testing.B, nested bool) {
 	}
 	srv, err := newRawEnd(sfd, nested)
 	if err != nil {
-		unix.Close(sfd)
 		unix.Close(cfd)
 		b.Fatal(err)
 	}
 	defer srv.close()
 	cli, err := newRawEnd(cfd, nested)
 	if err != nil {
-		unix.Close(cfd)
 		b.Fatal(err)
 	}
 	defer cli.close()
