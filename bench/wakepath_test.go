@@ -37,12 +37,14 @@ func BenchmarkWakePath(b *testing.B) { benchWakePath(b, 1) }
 func BenchmarkWakePath64(b *testing.B) { benchWakePath(b, 64) }
 
 func benchWakePath(b *testing.B, pairs int) {
-	for _, p := range []struct {
-		name   string
-		nested bool
-	}{{"net", false}, {"evnet", true}} {
-		b.Run("stack="+p.name, func(b *testing.B) { wakePath(b, p.nested, pairs) })
-	}
+	forWakePaths(b, func(b *testing.B, nested bool) { wakePath(b, nested, pairs) })
+}
+
+// forWakePaths runs f as sub-benchmark stack=net (nested false) and
+// stack=evnet (nested true).
+func forWakePaths(b *testing.B, f func(b *testing.B, nested bool)) {
+	b.Run("stack=net", func(b *testing.B) { f(b, false) })
+	b.Run("stack=evnet", func(b *testing.B) { f(b, true) })
 }
 
 // rawEnd is one end of a raw pair: the socket, and the RawConns whose calls
@@ -51,11 +53,10 @@ func benchWakePath(b *testing.B, pairs int) {
 // or, nested, a second epoll holding the socket for EPOLLOUT (as evnet's
 // writer slots do).
 type rawEnd struct {
-	fd     int
-	f      *os.File // owns fd, or the nested read epoll
-	wf     *os.File // the nested write epoll; nil when not nested
-	nested bool
-	rc     syscall.RawConn
+	fd int
+	f  *os.File // owns fd, or the nested read epoll
+	wf *os.File // the nested write epoll; nil when not nested
+	rc syscall.RawConn
 	// waitWrite runs a write callback until it reports done, parking while
 	// the socket is full: rc.Write, or the write epoll's RawConn Read.
 	waitWrite func(func(uintptr) bool) error
@@ -111,7 +112,7 @@ func (e *rawEnd) writeAll(p []byte) error {
 
 func (e *rawEnd) close() {
 	e.f.Close()
-	if e.nested {
+	if e.wf != nil { // nested: f and wf are the epolls, fd is still open
 		e.wf.Close()
 		unix.Close(e.fd)
 	}
@@ -140,7 +141,7 @@ func nestedEpoll(fd int, events uint32) (*os.File, error) {
 // fd itself, or new epoll instances holding it when nested (one for reads,
 // one for writes). The end owns fd; on an error fd is closed.
 func newRawEnd(fd int, nested bool) (*rawEnd, error) {
-	e := &rawEnd{fd: fd, nested: nested}
+	e := &rawEnd{fd: fd}
 	e.readFn = func(uintptr) bool {
 		e.n, e.err = unix.Read(e.fd, e.p)
 		return e.err != unix.EAGAIN
@@ -329,14 +330,7 @@ func wakePath(b *testing.B, nested bool, pairs int) {
 // (see BenchmarkWakePath): 1 MiB writes, parking while the socket's buffer
 // is full, to a reader that discards them with a 256 KiB buffer; MB/s is
 // the throughput.
-func BenchmarkWakePathBulk(b *testing.B) {
-	for _, p := range []struct {
-		name   string
-		nested bool
-	}{{"net", false}, {"evnet", true}} {
-		b.Run("stack="+p.name, func(b *testing.B) { wakePathBulk(b, p.nested) })
-	}
-}
+func BenchmarkWakePathBulk(b *testing.B) { forWakePaths(b, wakePathBulk) }
 
 func wakePathBulk(b *testing.B, nested bool) {
 	const chunk = 1 << 20
@@ -377,23 +371,5 @@ func wakePathBulk(b *testing.B, nested bool) {
 		}
 		done <- srv.writeAll([]byte{1}) // the ack: everything arrived
 	}()
-	msg := make([]byte, chunk)
-	b.ReportAllocs()
-	b.SetBytes(chunk)
-	m := startMeter()
-	b.ResetTimer()
-	for range b.N {
-		if err := cli.writeAll(msg); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := cli.readFull(msg[:1]); err != nil {
-		b.Fatal(err)
-	}
-	b.StopTimer()
-	m.stop()
-	if err := <-done; err != nil {
-		b.Fatal(err)
-	}
-	m.report(b, b.N)
+	bulkWrites(b, chunk, cli.writeAll, cli.readFull, done)
 }
