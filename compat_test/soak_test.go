@@ -103,10 +103,9 @@ func TestTierB6Soak(t *testing.T) {
 	}
 	ratio := float64(res["evnet"].RSS) / float64(res["net"].RSS)
 	if relRace() {
-		// Under -race most of the RSS is the race detector's own state,
-		// which grows with the synchronisation it sees (1,000 conns on
-		// poll(2): net 480 MiB and evnet 731 under -race, 24 and 24
-		// without). The bar is about the stacks' memory: .ci/run checks it
+		// Under -race most of the RSS is the race detector's own state
+		// (1,000 conns on poll(2): net 480 MiB and evnet 731 under -race,
+		// 24 and 24 without). The bar is about the stacks' memory: .ci/run checks it
 		// in a run without -race.
 		t.Logf("GOAL B6 RSS evnet/net: %.2f under -race (evnet %.0f MiB, net %.0f MiB), mostly the race detector's memory — checked without -race",
 			ratio, mib(res["evnet"].RSS), mib(res["net"].RSS))

@@ -117,7 +117,7 @@
 // the same user code either way: on a 2-vCPU Intel VM whose loopback round
 // trip takes 4.2 µs, about 0.3 µs per round trip (p50 1.05–1.09× the
 // runtime's epoll holding the socket); 64 pairs at once
-// (BenchmarkWakePath64) lose 9% of throughput with 1.8× the p99. It is the
+// (BenchmarkWakePath64) lose 7–9% of throughput. It is the
 // floor of evnet's 1-conn ratios there; on the AMD VM of earlier runs,
 // whose round trips took 17 µs, the same 0.3 µs would be about 2% (not
 // measured there).
