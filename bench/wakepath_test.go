@@ -351,8 +351,8 @@ func wakePathBulk(b *testing.B, nested bool) {
 	defer cli.close()
 	want := int64(b.N) * chunk
 	done := make(chan error, 1)
+	buf, ack := make([]byte, 256<<10), []byte{1} // before the timer, as in Bulk1MiB
 	go func() {
-		buf := make([]byte, 256<<10)
 		for got := int64(0); got < want; {
 			srv.p = buf
 			if err := srv.rc.Read(srv.readFn); err != nil {
@@ -369,7 +369,7 @@ func wakePathBulk(b *testing.B, nested bool) {
 			}
 			got += int64(srv.n)
 		}
-		done <- srv.writeAll([]byte{1}) // the ack: everything arrived
+		done <- srv.writeAll(ack) // everything arrived
 	}()
 	bulkWrites(b, chunk, cli.writeAll, cli.readFull, done)
 }
