@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# wrk-per-request.sh counts what the net/http server of `evbench -serve`
+# does per request under wrk, for net and for evnet, in interleaved rounds:
+# syscalls by kind, context switches, wake-ups and migrations of its threads
+# (perf stat on tracepoints, which work without a PMU), and req/s. It runs
+# itself inside a private network namespace (loopback only).
+#
+#   bash bench/wrk-per-request.sh [rounds] [wrk connections] [seconds]
+#
+# Needs root, perf (Debian's linux-perf), wrk and unshare. Prints one line
+# per round and stack, then the medians per request.
+set -euo pipefail
+rounds=${1:-5} conns=${2:-1} secs=${3:-3}
+cd "$(dirname "$0")/.."
+
+if [ -z "${EVNET_WRKCOUNT_INNER:-}" ]; then
+  go build -o /tmp/evbench-wrkcount ./cmd/evbench
+  exec unshare -n env EVNET_WRKCOUNT_INNER=1 bash -c 'ip link set lo up && exec bash "$0" "$@"' "$0" "$rounds" "$conns" "$secs"
+fi
+
+events=syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_sendto
+events+=,syscalls:sys_enter_epoll_pwait,syscalls:sys_enter_futex,syscalls:sys_enter_nanosleep
+events+=,syscalls:sys_enter_epoll_ctl,raw_syscalls:sys_enter
+events+=,sched:sched_switch,sched:sched_wakeup,sched:sched_migrate_task
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# one STACK: serve on STACK, count over a wrk run, print "STACK req/s k=v/req ..."
+one() {
+  local stack=$1
+  mkfifo "$tmp/in"
+  sleep 600 >"$tmp/in" &
+  local holder=$!
+  /tmp/evbench-wrkcount -serve "$stack" <"$tmp/in" >"$tmp/addr" &
+  local srv=$!
+  for _ in $(seq 100); do [ -s "$tmp/addr" ] && break; sleep 0.05; done
+  local addr
+  addr=$(head -1 "$tmp/addr")
+  perf stat -x, -e "$events" -p "$srv" -o "$tmp/perf" &
+  local pst=$!
+  sleep 0.2 # perf attaches
+  wrk -t1 -c"$conns" -d"${secs}s" "http://$addr/" >"$tmp/wrk"
+  kill -INT "$pst"
+  wait "$pst" || true
+  kill "$holder"
+  wait "$srv" || true
+  rm -f "$tmp/in" "$tmp/addr"
+  local reqs rps
+  reqs=$(awk '/requests in/ {print $1}' "$tmp/wrk")
+  rps=$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk")
+  awk -F, -v s="$stack" -v n="$reqs" -v rps="$rps" '
+    NF > 3 && $1 ~ /^[0-9]+$/ { k = $3; sub(/.*:(sys_enter_)?/, "", k); c[k] += $1 }
+    END {
+      printf "%s req/s=%s", s, rps
+      split("read write sendto epoll_pwait futex nanosleep epoll_ctl sys_enter sched_switch sched_wakeup sched_migrate_task", ks, " ")
+      for (i = 1; i in ks; i++) printf " %s=%.3f", ks[i], c[ks[i]] / n
+      printf "\n"
+    }' "$tmp/perf"
+}
+
+for r in $(seq "$rounds"); do
+  if [ $((r % 2)) -eq 1 ]; then order="net evnet"; else order="evnet net"; fi
+  for s in $order; do one "$s" | tee -a "$tmp/all"; done
+done
+
+echo "medians per request (req/s as is):"
+awk '
+  {
+    for (f = 2; f <= NF; f++) {
+      split($f, kv, "=")
+      cnt = ++n[$1 SUBSEP kv[1]]
+      v[$1 SUBSEP kv[1] SUBSEP cnt] = kv[2]
+      keys[f] = kv[1]
+    }
+  }
+  function median(s, k,   m, x, p, q, t) {
+    m = n[s SUBSEP k]
+    for (p = 1; p <= m; p++) x[p] = v[s SUBSEP k SUBSEP p] + 0
+    for (p = 1; p <= m; p++) for (q = p + 1; q <= m; q++) if (x[q] < x[p]) { t = x[p]; x[p] = x[q]; x[q] = t }
+    return m % 2 ? x[(m + 1) / 2] : (x[m / 2] + x[m / 2 + 1]) / 2
+  }
+  END {
+    printf "%-20s %10s %10s %8s\n", "per request", "net", "evnet", "ratio"
+    for (f = 2; f in keys; f++) {
+      mn = median("net", keys[f]); me = median("evnet", keys[f])
+      r = mn > 0 ? sprintf("%.2f", me / mn) : "-"
+      printf "%-20s %10.3f %10.3f %8s\n", keys[f], mn, me, r
+    }
+  }' "$tmp/all"
