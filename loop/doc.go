@@ -118,9 +118,13 @@
 // trip takes 4.2 µs, about 0.3 µs per round trip (p50 1.05–1.09× the
 // runtime's epoll holding the socket); 64 pairs at once
 // (BenchmarkWakePath64) lose 7–9% of throughput. It is the
-// floor of evnet's 1-conn ratios there; on the AMD VM of earlier runs,
-// whose round trips took 17 µs, the same 0.3 µs would be about 2% (not
-// measured there).
+// floor of evnet's 1-conn ratios there. On an AMD VM whose round trips take
+// 14–16 µs the same comparison gave p50 1.05 in 20 rounds (0.98–1.23
+// between runs). The nested wake also loses the scheduler's WF_SYNC hint
+// (ep_poll_safewake is a plain wake_up; read from the kernel source): under
+// wrk -c1 a request's wake-up lands on wrk's own vCPU 31% of the time
+// against net's 38% (bench/wrk-wakes.sh), which is most of why that
+// workload stays under net's rate (bench/RESULTS.md, session 7).
 //
 // Waiters beyond the slots wait on their channels as before. A slot is held
 // by whoever waited first, also by an idle reader such as an Accept loop;
