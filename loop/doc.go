@@ -123,8 +123,9 @@
 // between runs). The nested wake also loses the scheduler's WF_SYNC hint
 // (ep_poll_safewake is a plain wake_up; read from the kernel source): under
 // wrk -c1 a request's wake-up lands on wrk's own vCPU 31% of the time
-// against net's 38% (bench/wrk-wakes.sh), which is most of why that
-// workload stays under net's rate (bench/RESULTS.md, session 7).
+// against net's 38% (bench/wrk-wakes.sh) and reaches the server 1.5 µs
+// later on average, one part of why that serial workload stays under net's
+// rate; bench/RESULTS.md (session 7) has the others.
 //
 // Waiters beyond the slots wait on their channels as before. A slot is held
 // by whoever waited first, also by an idle reader such as an Accept loop;
