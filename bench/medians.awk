@@ -1,6 +1,6 @@
 # medians.awk prints, for lines "STACK key=value key=value ...", the median
 # of each key per stack (net and evnet) and their ratio evnet/net. Used by
-# wrk-per-request.sh and wrk-wakes.sh: awk -v label=WHAT -f bench/medians.awk
+# interleave in wrk-lib.sh: awk -v label=WHAT -f bench/medians.awk
 {
   for (f = 2; f <= NF; f++) {
     split($f, kv, "=")

@@ -12,40 +12,25 @@
 set -euo pipefail
 rounds=${1:-5} conns=${2:-1} secs=${3:-3}
 cd "$(dirname "$0")/.."
-
-if [ -z "${EVNET_WRKCOUNT_INNER:-}" ]; then
-  go build -o /tmp/evbench-wrkcount ./cmd/evbench
-  exec unshare -n env EVNET_WRKCOUNT_INNER=1 bash -c 'ip link set lo up && exec bash "$0" "$@"' "$0" "$rounds" "$conns" "$secs"
-fi
+. bench/wrk-lib.sh
+wrk_sandbox "$0" "$rounds" "$conns" "$secs"
 
 events=syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_sendto
 events+=,syscalls:sys_enter_epoll_pwait,syscalls:sys_enter_futex,syscalls:sys_enter_nanosleep
 events+=,syscalls:sys_enter_epoll_ctl,raw_syscalls:sys_enter
 events+=,sched:sched_switch,sched:sched_wakeup,sched:sched_migrate_task
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
 # one STACK: serve on STACK, count over a wrk run, print "STACK req/s k=v/req ..."
 one() {
   local stack=$1
-  mkfifo "$tmp/in"
-  sleep 600 >"$tmp/in" &
-  local holder=$!
-  /tmp/evbench-wrkcount -serve "$stack" <"$tmp/in" >"$tmp/addr" &
-  local srv=$!
-  for _ in $(seq 100); do [ -s "$tmp/addr" ] && break; sleep 0.05; done
-  local addr
-  addr=$(head -1 "$tmp/addr")
+  serve_start "$stack"
   perf stat -x, -e "$events" -p "$srv" -o "$tmp/perf" &
   local pst=$!
   sleep 0.2 # perf attaches
   wrk -t1 -c"$conns" -d"${secs}s" "http://$addr/" >"$tmp/wrk"
   kill -INT "$pst"
   wait "$pst" || true
-  kill "$holder"
-  wait "$srv" || true
-  rm -f "$tmp/in" "$tmp/addr"
+  serve_stop
   local reqs rps
   reqs=$(awk '/requests in/ {print $1}' "$tmp/wrk")
   rps=$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk")
@@ -59,10 +44,4 @@ one() {
     }' "$tmp/perf"
 }
 
-for r in $(seq "$rounds"); do
-  if [ $((r % 2)) -eq 1 ]; then order="net evnet"; else order="evnet net"; fi
-  for s in $order; do one "$s" | tee -a "$tmp/all"; done
-done
-
-echo "medians (req/s as is):"
-awk -v label="per request" -f bench/medians.awk "$tmp/all"
+interleave "$rounds" "per request" one

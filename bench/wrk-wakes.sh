@@ -15,35 +15,20 @@
 set -euo pipefail
 rounds=${1:-5} conns=${2:-1}
 cd "$(dirname "$0")/.."
-
-if [ -z "${EVNET_WRKWAKES_INNER:-}" ]; then
-  go build -o /tmp/evbench-wrkwakes ./cmd/evbench
-  exec unshare -n env EVNET_WRKWAKES_INNER=1 bash -c 'ip link set lo up && exec bash "$0" "$@"' "$0" "$rounds" "$conns"
-fi
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. bench/wrk-lib.sh
+wrk_sandbox "$0" "$rounds" "$conns"
 
 # one STACK: prints "STACK req/s=… wakes=… same-cpu=…% run-µs=… same-run-µs=… other-run-µs=…"
 one() {
   local stack=$1
-  mkfifo "$tmp/in"
-  sleep 600 >"$tmp/in" &
-  local holder=$!
-  /tmp/evbench-wrkwakes -serve "$stack" <"$tmp/in" >"$tmp/addr" &
-  local srv=$!
-  for _ in $(seq 100); do [ -s "$tmp/addr" ] && break; sleep 0.05; done
-  local addr
-  addr=$(head -1 "$tmp/addr")
+  serve_start "$stack"
   wrk -t1 -c"$conns" -d4s "http://$addr/" >"$tmp/wrk" &
   local w=$!
   sleep 1
   perf record -q -a -e sched:sched_waking,sched:sched_wakeup,sched:sched_switch \
     -o "$tmp/data" -- sleep 1 2>/dev/null
   wait "$w"
-  kill "$holder"
-  wait "$srv" || true
-  rm -f "$tmp/in" "$tmp/addr"
+  serve_stop
   local rps
   rps=$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk")
   perf script -i "$tmp/data" 2>/dev/null | awk -v s="$stack" -v rps="$rps" '
@@ -85,9 +70,4 @@ one() {
     }'
 }
 
-for r in $(seq "$rounds"); do
-  if [ $((r % 2)) -eq 1 ]; then order="net evnet"; else order="evnet net"; fi
-  for s in $order; do one "$s" | tee -a "$tmp/all"; done
-done
-
-awk -v label="per wake-up" -f bench/medians.awk "$tmp/all"
+interleave "$rounds" "per wake-up" one
