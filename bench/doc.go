@@ -35,4 +35,11 @@
 // cmd/evbench runs the benchmarks interleaved, in fresh processes, and
 // prints medians, evnet/net ratios and issue 5's goals; bench/RESULTS.md
 // holds its last recorded output.
+//
+// Two scripts look inside the net/http server of `evbench -serve` under
+// wrk, net and evnet in interleaved rounds, each in its own network
+// namespace (they need root, perf and wrk): wrk-per-request.sh counts its
+// syscalls, context switches, wake-ups and migrations per request, and
+// wrk-wakes.sh records where and how soon the thread that wrk wakes with a
+// request runs.
 package bench
