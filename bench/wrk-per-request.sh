@@ -13,7 +13,7 @@ set -euo pipefail
 rounds=${1:-5} conns=${2:-1} secs=${3:-3}
 cd "$(dirname "$0")/.."
 . bench/wrk-lib.sh
-wrk_sandbox "$0" "$rounds" "$conns" "$secs"
+wrk_sandbox "bench/$(basename "$0")" "$rounds" "$conns" "$secs" # relative to the root we are in now
 
 events=syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_sendto
 events+=,syscalls:sys_enter_epoll_pwait,syscalls:sys_enter_futex,syscalls:sys_enter_nanosleep

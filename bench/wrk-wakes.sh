@@ -16,7 +16,7 @@ set -euo pipefail
 rounds=${1:-5} conns=${2:-1}
 cd "$(dirname "$0")/.."
 . bench/wrk-lib.sh
-wrk_sandbox "$0" "$rounds" "$conns"
+wrk_sandbox "bench/$(basename "$0")" "$rounds" "$conns" # relative to the root we are in now
 
 # one STACK: prints "STACK req/s=… wakes=… same-cpu=…% run-µs=… same-run-µs=… other-run-µs=…"
 one() {
@@ -32,10 +32,9 @@ one() {
   local rps
   rps=$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk")
   perf script -i "$tmp/data" 2>/dev/null | awk -v s="$stack" -v rps="$rps" '
-    function field(name,   r) {
+    function field(name) {
       if (!match($0, name "=[^ ]+")) return ""
-      r = substr($0, RSTART + length(name) + 1, RLENGTH - length(name) - 1)
-      return r
+      return substr($0, RSTART + length(name) + 1, RLENGTH - length(name) - 1)
     }
     {
       if (!match($0, /\[[0-9]+\]/)) next
